@@ -4,7 +4,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { LiaisonError, type ErrorCode } from "../errors/index.ts";
-import { bundleSigningBytes, canonicalJson, exportPartnerBundle, importPartnerBundle, loadPartners, PartnerBundleSchema, type PartnerBundle } from "./bundle.ts";
+import {
+  bundleSigningBytes,
+  canonicalJson,
+  exportPartnerBundle,
+  importPartnerBundle,
+  loadPartners,
+  PartnerBundleSchema,
+  removePartner,
+  type PartnerBundle,
+} from "./bundle.ts";
 import { KeyRing } from "./keyring.ts";
 import { formatFingerprint, sha256Fingerprint } from "./pki.ts";
 import { signParts } from "./jws.ts";
@@ -111,5 +120,18 @@ describe("partner bundles", async () => {
     await rejects(importPartnerBundle(cnDir, bundle, vn.fingerprint, { now: LATER }), "CONFLICT");
     const stored = JSON.parse(await readFile(join(cnDir, "partners", "VN-MPS.json"), "utf8"));
     assert.equal(stored.endpoint, "127.0.0.1:8443");
+  });
+
+  it("refuses a new CA for a known party until the partner is removed", async () => {
+    const otherDir = join(root, "vn-reinstalled");
+    const reinstalled = await pkiInit({ party: "VN-MPS", displayNames: { en: "Viet Nam" }, dir: otherDir, now: LATER });
+    const fresh = await exportPartnerBundle(otherDir, { endpoint: "127.0.0.1:9443", now: LATER });
+    const error = await rejects(importPartnerBundle(cnDir, fresh, reinstalled.fingerprint, { now: LATER }), "CONFLICT");
+    assert.match(error.message, /another CA/);
+    assert.equal(await removePartner(cnDir, "VN-MPS"), true);
+    assert.deepEqual(await loadPartners(cnDir), []);
+    assert.equal(await removePartner(cnDir, "VN-MPS"), false);
+    const partner = await importPartnerBundle(cnDir, fresh, reinstalled.fingerprint, { now: LATER });
+    assert.equal(partner.fingerprint, reinstalled.fingerprint);
   });
 });

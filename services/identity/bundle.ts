@@ -10,13 +10,13 @@
  * holds): object members sorted by key in UTF-16 code unit order, arrays in order, no
  * whitespace, strings as JSON.stringify writes them, numbers only as safe integers, encoded UTF-8.
  */
-import { mkdir, readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { LiaisonError } from "../errors/index.ts";
 import { createLogger } from "../logging/index.ts";
 import { MAX_ATTESTATION_LENGTH, type VerifiedAttestation, verifyAttestation } from "./attestation.ts";
-import { DIRECTORY_MODE, PUBLIC_FILE_MODE, writeFileAtomic } from "./files.ts";
+import { DIRECTORY_MODE, PUBLIC_FILE_MODE, syncDirectory, writeFileAtomic } from "./files.ts";
 import { decodeBase64urlStrict, decodeProtectedHeader, signParts, verifyParts } from "./jws.ts";
 import { PARTY_ID_PATTERN } from "./party.ts";
 import { formatFingerprint, normaliseFingerprint, partyFromCertificate, sha256Fingerprint, toX509 } from "./pki.ts";
@@ -279,6 +279,23 @@ export async function importPartnerBundle(
   await writeFileAtomic(path, JSON.stringify(record, null, 2) + "\n", PUBLIC_FILE_MODE);
   log.info(existing ? "partner bundle updated" : "partner imported", { party, fingerprint: verified.fingerprint, keys: attestations.length });
   return toPartner(record, await verifyAll(record));
+}
+
+/**
+ * Removes an onboarded partner (its record only: what the ledger recorded stays). Needed before
+ * importing a partner's new CA. Returns false when the partner was not onboarded.
+ */
+export async function removePartner(dir: string, party: string): Promise<boolean> {
+  if (!PARTY_ID_PATTERN.test(party)) throw new LiaisonError("INVALID_ARGUMENT", `party id must look like VN-MPS (${PARTY_ID_PATTERN.source})`);
+  try {
+    await rm(join(dir, IDENTITY_FILES.partnersDir, `${party}.json`));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw error;
+  }
+  await syncDirectory(join(dir, IDENTITY_FILES.partnersDir));
+  log.info("partner removed", { party });
+  return true;
 }
 
 /**

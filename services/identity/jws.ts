@@ -15,8 +15,8 @@ export const JWS_TYP_RECEIPT = "liaison-receipt+jws";
 
 /** Upper bound on a whole detached JWS string (header and signature only: the payload travels beside it). */
 export const MAX_DETACHED_JWS_LENGTH = 2048;
-/** Upper bound on the base64url protected header. */
-export const MAX_PROTECTED_HEADER_LENGTH = 1024;
+/** Upper bound on a base64url protected header (an attestation's carries a CA certificate in `x5c`). */
+export const MAX_PROTECTED_HEADER_LENGTH = 8192;
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
@@ -45,7 +45,7 @@ export function decodeProtectedHeader(
   code: "ENVELOPE_MALFORMED" | "ATTESTATION_INVALID" | "SCHEMA_INVALID" = "ENVELOPE_MALFORMED",
 ): Record<string, unknown> {
   if (encoded.length === 0) throw new LiaisonError(code, "protected header is missing");
-  if (encoded.length > MAX_PROTECTED_HEADER_LENGTH * 4) throw new LiaisonError(code, "protected header is too long");
+  if (encoded.length > MAX_PROTECTED_HEADER_LENGTH) throw new LiaisonError(code, "protected header is too long");
   const bytes = decodeBase64urlStrict(encoded, "protected header", code);
   let text: string;
   try {

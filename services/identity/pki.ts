@@ -202,8 +202,7 @@ export async function issueNodeCertificate(ca: CertificateAuthority, options: Is
  * one, or whose party id is malformed.
  */
 export function partyFromCertificate(cert: string | Uint8Array | X509Certificate): string {
-  const x509 = toX509(cert);
-  const uris = subjectAltNameUris(x509.subjectAltName);
+  const { uris } = subjectAltNames(cert);
   const partyUris = uris.filter((u) => u.toLowerCase().startsWith(PARTY_URI_PREFIX));
   if (partyUris.length === 0) throw new LiaisonError("PEER_UNKNOWN", "certificate names no party (no urn:liaison:party: SAN URI)");
   if (partyUris.length > 1) throw new LiaisonError("PEER_UNKNOWN", "certificate names more than one party");
@@ -345,13 +344,31 @@ export function privateKeyFromPem(pem: string): KeyObject {
   }
 }
 
+/** The subject alternative names of a certificate, by kind. */
+export interface SubjectAltNames {
+  uris: string[];
+  dnsNames: string[];
+  ipAddresses: string[];
+}
+
+/** Reads the SAN of a certificate (URIs, DNS names, IP addresses; other kinds are ignored). */
+export function subjectAltNames(cert: string | Uint8Array | X509Certificate): SubjectAltNames {
+  const names: SubjectAltNames = { uris: [], dnsNames: [], ipAddresses: [] };
+  for (const { kind, value } of subjectAltNameEntries(toX509(cert).subjectAltName)) {
+    if (kind === "URI") names.uris.push(value);
+    else if (kind === "DNS") names.dnsNames.push(value);
+    else if (kind === "IP Address") names.ipAddresses.push(value);
+  }
+  return names;
+}
+
 /**
- * The URIs of a SAN as printed by Node (`URI:a, DNS:b, IP Address:c`). Values containing
+ * The entries of a SAN as printed by Node (`URI:a, DNS:b, IP Address:c`). Values containing
  * separators are JSON-quoted by Node (`URI:"a\u002cb"`), and decoded here.
  */
-function subjectAltNameUris(san: string | undefined): string[] {
+function subjectAltNameEntries(san: string | undefined): { kind: string; value: string }[] {
   if (san === undefined || san === "") return [];
-  const uris: string[] = [];
+  const entries: { kind: string; value: string }[] = [];
   let i = 0;
   while (i < san.length) {
     const colon = san.indexOf(":", i);
@@ -369,10 +386,10 @@ function subjectAltNameUris(san: string | undefined): string[] {
       next = end < 0 ? san.length : end;
       value = san.slice(colon + 1, next);
     }
-    if (kind === "URI") uris.push(value);
+    entries.push({ kind, value });
     i = san.startsWith(", ", next) ? next + 2 : next;
   }
-  return uris;
+  return entries;
 }
 
 function assertWithinValidity(cert: X509Certificate, at: Date, what: string): void {

@@ -6,7 +6,9 @@ import { after, describe, it } from "node:test";
 import { LiaisonError, type ErrorCode } from "../errors/index.ts";
 import { KeyRing } from "./keyring.ts";
 import { signDetached } from "./sign.ts";
-import { loadIdentity, pkiInit, rotateSigningKey } from "./store.ts";
+import { X509Certificate } from "node:crypto";
+import { inspect } from "node:util";
+import { loadIdentity, pkiInit, renewNodeCertificate, rotateSigningKey } from "./store.ts";
 import { verifyDetached } from "./verify.ts";
 
 const NOW = new Date("2026-03-01T08:00:00Z");
@@ -114,5 +116,37 @@ describe("identity folder", async () => {
     await rejects(verifyDetached(oldJws, payload, resolveAt(new Date(rotatedAt.getTime() + 1000))), "KEY_NOT_VALID_AT_TIME");
     const newJws = await signDetached(payload, afterRotation.activeSigningKey.privateKey, { kid: result.activeKid, typ: "liaison-message+jws" });
     await verifyDetached(newJws, payload, resolveAt(new Date(rotatedAt.getTime() + 1000)));
+  });
+
+  it("never shows a private key when an Identity is logged, inspected or serialised", async () => {
+    const identity = await loadIdentity(dir, { now: NOW });
+    assert.match(identity.tlsKeyPem, /PRIVATE KEY/);
+    assert.doesNotMatch(JSON.stringify(identity), /PRIVATE KEY/);
+    assert.doesNotMatch(inspect(identity, { depth: 10 }), /PRIVATE KEY/);
+  });
+
+  it("does not echo the content of an unreadable private key in its error", async () => {
+    const broken = join(await tempDir(), "broken");
+    await pkiInit({ party: "VN-MPS", displayNames: { en: "x" }, dir: broken, now: NOW });
+    await rm(join(broken, "ca.key"));
+    await writeFile(join(broken, "ca.key"), "-----BEGIN PRIVATE KEY-----\nU0VDUkVUU0VDUkVU\n-----END PRIVATE KEY-----\n", { mode: 0o600 });
+    const error = await rejects(loadIdentity(broken, { now: NOW }), "CONFIG_INVALID");
+    assert.match(error.message, /ca\.key/);
+    assert.doesNotMatch(error.message, /U0VDUkVU/);
+  });
+
+  it("renews the node certificate keeping its names, and loads with it after the old one expired", async () => {
+    const renewDir = join(await tempDir(), "renew");
+    await pkiInit({ party: "VN-MPS", displayNames: { en: "x" }, dir: renewDir, now: NOW, dnsNames: ["liaison.example.gov"], ipAddresses: ["10.1.2.3"] });
+    const twoYearsLater = new Date(NOW.getTime() + 2 * 365 * 86_400_000);
+    const error = await rejects(loadIdentity(renewDir, { now: twoYearsLater }), "CONFIG_INVALID");
+    assert.match(error.message, /node\.crt.*expired/);
+    await renewNodeCertificate(renewDir, { now: twoYearsLater });
+    const identity = await loadIdentity(renewDir, { now: twoYearsLater });
+    const san = new X509Certificate(identity.tlsCertPem).subjectAltName ?? "";
+    for (const name of ["DNS:localhost", "DNS:liaison.example.gov", "IP Address:127.0.0.1", "IP Address:10.1.2.3", "URI:urn:liaison:party:VN-MPS"]) {
+      assert.ok(san.includes(name), `${name} in ${san}`);
+    }
+    assert.equal(await mode(join(renewDir, "node.key")), 0o600);
   });
 });

@@ -29,6 +29,7 @@ import {
   partyFromCertificate,
   privateKeyFromPem,
   sha256Fingerprint,
+  subjectAltNames,
   toX509,
   verifyCertificateIssuedBy,
 } from "./pki.ts";
@@ -98,7 +99,8 @@ export interface Identity {
   /** SHA-256 fingerprint of the CA certificate (lowercase hex). */
   fingerprint: string;
   tlsCertPem: string;
-  tlsKeyPem: string;
+  /** PKCS#8 PEM of the TLS key; not enumerable, so it stays out of logs and JSON. */
+  readonly tlsKeyPem: string;
   activeSigningKey: SigningKey;
   /** Every attestation of our keys (current and retired), as JWS. */
   attestations: string[];
@@ -146,15 +148,32 @@ export async function pkiInit(options: PkiInitOptions): Promise<PkiInitResult> {
   const attestation = await createAttestation(ca, { party, jwk: signing.publicJwk, validFrom: now, issuedAt: now });
 
   const f = IDENTITY_FILES;
-  for (const sub of [f.signingDir, f.attestationsDir, f.partnersDir]) await mkdir(join(dir, sub), { mode: DIRECTORY_MODE });
-  await writeNewFile(join(dir, f.caCert), ca.certPem, PUBLIC_FILE_MODE);
-  await writeNewFile(join(dir, f.caKey), pkcs8(ca.key), PRIVATE_FILE_MODE);
-  await writeNewFile(join(dir, f.nodeCert), node.certPem, PUBLIC_FILE_MODE);
-  await writeNewFile(join(dir, f.nodeKey), node.keyPem, PRIVATE_FILE_MODE);
-  await writeNewFile(join(dir, f.signingDir, `${signing.kid}.key`), pkcs8(signing.privateKey), PRIVATE_FILE_MODE);
-  await writeNewFile(join(dir, f.attestationsDir, `${signing.kid}.jws`), attestation, PUBLIC_FILE_MODE);
   const partyFile: PartyFile = { party, displayNames, activeKid: signing.kid };
-  await writeNewFile(join(dir, f.partyFile), JSON.stringify(partyFile, null, 2) + "\n", PUBLIC_FILE_MODE);
+  // Written in this order, party.json last; on any failure everything written is removed again,
+  // so that a retry starts from a clean folder.
+  const created: string[] = [];
+  try {
+    for (const sub of [f.signingDir, f.attestationsDir, f.partnersDir]) {
+      await mkdir(join(dir, sub), { mode: DIRECTORY_MODE });
+      created.push(sub);
+    }
+    const files: [string, string, number][] = [
+      [f.caCert, ca.certPem, PUBLIC_FILE_MODE],
+      [f.caKey, pkcs8(ca.key), PRIVATE_FILE_MODE],
+      [f.nodeCert, node.certPem, PUBLIC_FILE_MODE],
+      [f.nodeKey, node.keyPem, PRIVATE_FILE_MODE],
+      [join(f.signingDir, `${signing.kid}.key`), pkcs8(signing.privateKey), PRIVATE_FILE_MODE],
+      [join(f.attestationsDir, `${signing.kid}.jws`), attestation, PUBLIC_FILE_MODE],
+      [f.partyFile, JSON.stringify(partyFile, null, 2) + "\n", PUBLIC_FILE_MODE],
+    ];
+    for (const [name, data, fileMode] of files) {
+      await writeNewFile(join(dir, name), data, fileMode);
+      created.push(name);
+    }
+  } catch (error) {
+    for (const name of created.reverse()) await rm(join(dir, name), { recursive: true, force: true });
+    throw error;
+  }
 
   const fingerprint = sha256Fingerprint(ca.certPem);
   log.info("identity created", { party, fingerprint, kid: signing.kid });
@@ -222,7 +241,7 @@ export async function loadIdentity(dir: string, options: { now?: Date } = {}): P
   if (active.retiredAt !== undefined) throw new LiaisonError("CONFIG_INVALID", `attestations/${activeKid}.jws: the active key is retired`);
 
   const ca: CertificateAuthority = { certPem: caCertPem, key: caKey };
-  return {
+  const identity = {
     dir,
     party,
     displayNames,
@@ -231,11 +250,14 @@ export async function loadIdentity(dir: string, options: { now?: Date } = {}): P
     ca,
     fingerprint: sha256Fingerprint(caCert),
     tlsCertPem,
-    tlsKeyPem,
     activeSigningKey,
     attestations,
     verifiedAttestations,
-  };
+  } as Identity;
+  // The one private key held as text (grpc-js wants PEM) is not enumerable, so that logging or
+  // serialising an Identity by mistake does not print it. The other keys are KeyObjects.
+  Object.defineProperty(identity, "tlsKeyPem", { value: tlsKeyPem, enumerable: false, writable: false });
+  return identity;
 }
 
 /**
@@ -277,6 +299,43 @@ export async function rotateSigningKey(dir: string, options: { now?: Date } = {}
   } finally {
     await rm(lockPath, { force: true });
   }
+}
+
+export interface RenewNodeCertificateOptions {
+  now?: Date;
+  /** Replaces the extra DNS names; by default those of the current certificate are kept. */
+  dnsNames?: readonly string[];
+  /** Replaces the extra IP addresses; by default those of the current certificate are kept. */
+  ipAddresses?: readonly string[];
+}
+
+/**
+ * Issues a fresh node TLS certificate and key (before the old one expires, or to change its
+ * names) and replaces `node.key` then `node.crt`, each atomically. The CA and signing keys are
+ * untouched, so partners need nothing new. A running node must be restarted to use it.
+ */
+export async function renewNodeCertificate(dir: string, options: RenewNodeCertificateOptions = {}): Promise<{ notAfter: Date }> {
+  const now = options.now ?? new Date();
+  const f = IDENTITY_FILES;
+  const { party } = await readPartyFile(dir);
+  const caCertPem = await readConfigFile(dir, f.caCert);
+  const caKeyText = await readConfigFile(dir, f.caKey);
+  const caKey = configCheck(f.caKey, () => privateKeyFromPem(caKeyText));
+  let current = { dnsNames: [] as string[], ipAddresses: [] as string[] };
+  try {
+    current = subjectAltNames(await readFile(join(dir, f.nodeCert), "utf8"));
+  } catch {
+    // A missing or unreadable node.crt is what renewal repairs.
+  }
+  const node = await issueNodeCertificate(
+    { certPem: caCertPem, key: caKey },
+    { party, now, dnsNames: options.dnsNames ?? current.dnsNames, ipAddresses: options.ipAddresses ?? current.ipAddresses },
+  );
+  await writeFileAtomic(join(dir, f.nodeKey), node.keyPem, PRIVATE_FILE_MODE);
+  await writeFileAtomic(join(dir, f.nodeCert), node.certPem, PUBLIC_FILE_MODE);
+  const notAfter = new Date(toX509(node.certPem).validTo);
+  log.info("node certificate renewed", { party, notAfter: notAfter.toISOString() });
+  return { notAfter };
 }
 
 /** Reads and validates `party.json` (CONFIG_INVALID when missing or malformed). */
