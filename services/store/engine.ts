@@ -1,0 +1,778 @@
+/**
+ * The storage engine: namespaces, document versions, indexes, transactions, and the journal.
+ *
+ * Every document has a chain of versions stamped with a commit sequence; a transaction reads the
+ * newest version at or below its snapshot sequence and writes into a private write set, holding
+ * a lock on each document it wrote. Committed state is what the indexes describe. Non-transactional
+ * writes and transaction commits are applied in memory synchronously (atomic on this event loop)
+ * and acknowledged after their journal record is on disk.
+ */
+import { BSON, Binary, UUID } from "bson";
+import { StoreError, writeConflict } from "./errors.ts";
+import { compileFilter, type Matcher } from "./query.ts";
+import { SortedIndex } from "./sorted.ts";
+import {
+  compareValues,
+  depthOf,
+  isPlainObject,
+  keyString,
+  makeSortComparator,
+  typeOrder,
+  valuesAtPath,
+  type Doc,
+} from "./values.ts";
+import { DESERIALIZE_OPTIONS, Journal, recover, removeJournalsBelow, writeSnapshot } from "./journal.ts";
+import type { Logger } from "../logging/index.ts";
+
+export interface Version {
+  doc: Doc | null;
+  raw: Buffer | null;
+  seq: number;
+  prev: Version | null;
+}
+
+export interface Visible {
+  key: string;
+  doc: Doc;
+  raw: Buffer;
+}
+
+export interface IndexInfo {
+  name: string;
+  key: Doc;
+  spec: Doc;
+  unique: boolean;
+  sparse: boolean;
+  partial: Matcher | null;
+  paths: string[][];
+  dirs: number[];
+  tree: SortedIndex | null; // null for the _id index (the document map is its index)
+}
+
+export class Collection {
+  readonly docs = new Map<string, Version>();
+  indexes: IndexInfo[] = [];
+  constructor(
+    public db: string,
+    public name: string,
+    public options: Doc,
+    public uuid: Binary,
+  ) {
+    this.indexes.push(makeIndex({ v: 2, key: { _id: 1 }, name: "_id_" }));
+  }
+  get ns(): string {
+    return `${this.db}.${this.name}`;
+  }
+}
+
+export type TxnState = "inProgress" | "committed" | "aborted";
+
+export class Txn {
+  state: TxnState = "inProgress";
+  snapshotSeq: number;
+  readonly writes = new Map<Collection, Map<string, Visible | null>>();
+  abortReason: StoreError | null = null;
+  ops = 0;
+  constructor(
+    readonly sessionKey: string,
+    readonly txnNumber: number,
+    snapshotSeq: number,
+  ) {
+    this.snapshotSeq = snapshotSeq;
+  }
+}
+
+/** A journal operation: put (whole document), delete by _id, or a catalog change. */
+export type JournalOp =
+  | { op: "put"; ns: string; raw: Buffer }
+  | { op: "del"; ns: string; id: unknown }
+  | { op: "create"; ns: string; options: Doc; uuid: Binary }
+  | { op: "drop"; ns: string }
+  | { op: "dropDatabase"; db: string }
+  | { op: "createIndex"; ns: string; spec: Doc }
+  | { op: "dropIndex"; ns: string; name: string }
+  | { op: "rename"; from: string; to: string };
+
+function splitNs(ns: string): [string, string] {
+  const i = ns.indexOf(".");
+  return [ns.slice(0, i), ns.slice(i + 1)];
+}
+
+export function makeIndex(spec: Doc): IndexInfo {
+  const key = spec.key as Doc;
+  const paths = Object.keys(key).map((k) => k.split("."));
+  const dirs = Object.keys(key).map((k) => (typeof key[k] === "number" && (key[k] as number) < 0 ? -1 : 1));
+  const isId = Object.keys(key).length === 1 && key._id !== undefined;
+  const partial = isPlainObject(spec.partialFilterExpression) ? compileFilter(spec.partialFilterExpression) : null;
+  return {
+    name: String(spec.name),
+    key,
+    spec,
+    unique: isId || spec.unique === true,
+    sparse: spec.sparse === true,
+    partial,
+    paths,
+    dirs,
+    tree: isId ? null : new SortedIndex(dirs),
+  };
+}
+
+/** Index keys of a document (several when a field is an array), or none when sparse/partial excludes it. */
+export function indexKeys(ix: IndexInfo, doc: Doc): unknown[][] {
+  if (ix.partial && !ix.partial(doc)) return [];
+  const perField: unknown[][] = [];
+  let anyPresent = false;
+  for (const p of ix.paths) {
+    const vals = valuesAtPath(doc, p);
+    const flat: unknown[] = [];
+    for (const v of vals) {
+      if (Array.isArray(v)) {
+        if (v.length === 0) flat.push(undefined);
+        for (const el of v) flat.push(el);
+        flat.push(v);
+      } else flat.push(v);
+    }
+    if (flat.length) anyPresent = true;
+    else flat.push(null);
+    const seen = new Set<string>();
+    perField.push(flat.filter((v) => {
+      const k = keyString(v);
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    }));
+  }
+  if (ix.sparse && !anyPresent) return [];
+  let combos: unknown[][] = [[]];
+  for (const vals of perField) {
+    const next: unknown[][] = [];
+    for (const c of combos) for (const v of vals) next.push([...c, v]);
+    combos = next.slice(0, 10000);
+  }
+  return combos;
+}
+
+function formatValue(v: unknown): string {
+  if (typeof v === "string") return JSON.stringify(v);
+  if (v === null || v === undefined) return "null";
+  const t = (v as { _bsontype?: string })._bsontype;
+  if (t === "ObjectId") return `ObjectId('${(v as { toHexString(): string }).toHexString()}')`;
+  if (v instanceof Date) return `new Date(${v.getTime()})`;
+  if (Array.isArray(v)) return `[ ${v.map(formatValue).join(", ")} ]`;
+  if (isPlainObject(v)) return `{ ${Object.keys(v).map((k) => `${k}: ${formatValue(v[k])}`).join(", ")} }`;
+  return String(v);
+}
+
+export function duplicateKeyError(coll: Collection, ix: IndexInfo, key: unknown[]): StoreError {
+  const keyPattern: Doc = {};
+  const keyValue: Doc = {};
+  Object.keys(ix.key).forEach((k, i) => {
+    keyPattern[k] = ix.key[k];
+    keyValue[k] = key[i] === undefined ? null : key[i];
+  });
+  const shown = Object.keys(keyValue).map((k) => `${k}: ${formatValue(keyValue[k])}`).join(", ");
+  return new StoreError(11000, `E11000 duplicate key error collection: ${coll.ns} index: ${ix.name} dup key: { ${shown} }`, {
+    extra: { keyPattern, keyValue },
+  });
+}
+
+/** Validate a document to be stored: `_id` rules, `$`-prefixed names, nesting depth. */
+export function validateStoredDoc(doc: Doc): void {
+  if (Array.isArray(doc._id)) throw new StoreError(2, "can't use an array for _id");
+  if (doc._id instanceof RegExp) throw new StoreError(2, "can't use a regex for _id");
+  if (isPlainObject(doc._id)) {
+    for (const k of Object.keys(doc._id)) if (k.startsWith("$")) throw new StoreError(52, `_id fields may not contain '$'-prefixed fields: ${k} is not valid for storage.`);
+  }
+  for (const k of Object.keys(doc)) {
+    if (k.startsWith("$")) throw new StoreError(52, `Document can't have $ prefixed field names: ${k}`);
+  }
+  if (depthOf(doc, 101) > 100) throw new StoreError(15, "Document exceeds maximum nesting depth of 100");
+}
+
+export interface EngineOptions {
+  dbpath: string;
+  log: Logger;
+  snapshotBytes?: number;
+}
+
+export class Engine {
+  readonly collections = new Map<string, Collection>();
+  seq = 0;
+  readonly activeTxns = new Set<Txn>();
+  private readonly locks = new Map<string, Txn>(); // ns + "\0" + key → txn holding the document
+  private tombstones: { coll: Collection; key: string }[] = [];
+  journal!: Journal;
+  private readonly log: Logger;
+  private readonly dbpath: string;
+  private readonly snapshotBytes: number;
+  private snapshotting: Promise<void> | null = null;
+  private replaying = false;
+  opcounters = { insert: 0, query: 0, update: 0, delete: 0, getmore: 0, command: 0 };
+
+  constructor(opts: EngineOptions) {
+    this.log = opts.log;
+    this.dbpath = opts.dbpath;
+    this.snapshotBytes = opts.snapshotBytes ?? 64 << 20;
+  }
+
+  // ---------- startup ----------
+
+  async open(): Promise<{ replayed: number }> {
+    const rec = recover(this.dbpath, this.log);
+    this.replaying = true;
+    try {
+      if (rec.snapshot) {
+        for (const c of (rec.snapshot.catalog as Doc[]) ?? []) {
+          const coll = this.ensureCollection(String(c.ns), (c.options as Doc) ?? {}, c.uuid as Binary);
+          for (const spec of (c.indexes as Doc[]) ?? []) if (spec.name !== "_id_") coll.indexes.push(makeIndex(spec));
+        }
+        for (const chunk of rec.snapshotChunks) {
+          const coll = this.collections.get(String(chunk.ns));
+          if (!coll) continue;
+          const raws = chunk.docs as Binary[];
+          for (const r of raws) {
+            const raw = Buffer.from(r.buffer.subarray(0, r.position));
+            this.applyPut(coll, raw, BSON.deserialize(raw, DESERIALIZE_OPTIONS));
+          }
+        }
+      }
+      for (const r of rec.journalRecords) this.replayRecord(r);
+    } finally {
+      this.replaying = false;
+    }
+    this.journal = new Journal(this.dbpath, rec.gen, this.log);
+    await this.journal.open();
+    return { replayed: rec.journalRecords.length };
+  }
+
+  private replayRecord(r: Doc): void {
+    for (const op of r.ops as Doc[]) {
+      const kind = op.op;
+      if (kind === "put") {
+        const coll = this.ensureCollection(String(op.ns), {});
+        const b = op.raw as Binary;
+        const raw = Buffer.from(b.buffer.subarray(0, b.position));
+        this.applyPut(coll, raw, BSON.deserialize(raw, DESERIALIZE_OPTIONS));
+      } else if (kind === "del") {
+        const coll = this.collections.get(String(op.ns));
+        if (coll) this.applyDelete(coll, keyString(op.id));
+      } else if (kind === "create") {
+        this.ensureCollection(String(op.ns), (op.options as Doc) ?? {}, op.uuid as Binary);
+      } else if (kind === "drop") {
+        this.collections.delete(String(op.ns));
+      } else if (kind === "dropDatabase") {
+        for (const c of [...this.collections.values()]) if (c.db === op.db) this.collections.delete(c.ns);
+      } else if (kind === "createIndex") {
+        const coll = this.ensureCollection(String(op.ns), {});
+        const spec = op.spec as Doc;
+        if (!coll.indexes.some((i) => i.name === spec.name)) this.buildIndex(coll, makeIndex(spec), false);
+      } else if (kind === "dropIndex") {
+        const coll = this.collections.get(String(op.ns));
+        if (coll) coll.indexes = coll.indexes.filter((i) => i.name !== op.name);
+      } else if (kind === "rename") {
+        const coll = this.collections.get(String(op.from));
+        if (coll) {
+          this.collections.delete(coll.ns);
+          this.collections.delete(String(op.to));
+          const [db, name] = splitNs(String(op.to));
+          coll.db = db;
+          coll.name = name;
+          this.collections.set(coll.ns, coll);
+        }
+      }
+    }
+  }
+
+  // ---------- catalog ----------
+
+  ensureCollection(ns: string, options: Doc, uuid?: Binary): Collection {
+    let coll = this.collections.get(ns);
+    if (!coll) {
+      const [db, name] = splitNs(ns);
+      coll = new Collection(db, name, options, uuid ?? new UUID());
+      this.collections.set(ns, coll);
+    }
+    return coll;
+  }
+
+  /** Get or implicitly create a collection, recording the creation in `ops`. */
+  collectionForWrite(ns: string, ops: JournalOp[]): Collection {
+    const existing = this.collections.get(ns);
+    if (existing) return existing;
+    validateNs(ns);
+    const coll = this.ensureCollection(ns, {});
+    ops.push({ op: "create", ns, options: {}, uuid: coll.uuid });
+    return coll;
+  }
+
+  buildIndex(coll: Collection, ix: IndexInfo, check: boolean): void {
+    if (ix.tree) {
+      for (const [key, v] of coll.docs) {
+        if (!v.doc) continue;
+        for (const k of indexKeys(ix, v.doc)) {
+          if (check && ix.unique) {
+            for (const e of ix.tree.range(k, true, k, true)) {
+              if (e.id !== key) throw duplicateKeyError(coll, ix, k);
+            }
+          }
+          ix.tree.insert({ key: k, id: key });
+        }
+      }
+    }
+    coll.indexes.push(ix);
+  }
+
+  // ---------- reads ----------
+
+  visible(coll: Collection, key: string, txn: Txn | null): Visible | null {
+    if (txn) {
+      const w = txn.writes.get(coll)?.get(key);
+      if (w !== undefined) return w;
+      let v: Version | null | undefined = coll.docs.get(key);
+      while (v && v.seq > txn.snapshotSeq) v = v.prev;
+      return v && v.doc ? { key, doc: v.doc, raw: v.raw as Buffer } : null;
+    }
+    const v = coll.docs.get(key);
+    return v && v.doc ? { key, doc: v.doc, raw: v.raw as Buffer } : null;
+  }
+
+  *scan(coll: Collection, txn: Txn | null): Generator<Visible> {
+    if (!txn) {
+      for (const [key, v] of coll.docs) if (v.doc) yield { key, doc: v.doc, raw: v.raw as Buffer };
+      return;
+    }
+    const mine = txn.writes.get(coll);
+    for (const key of coll.docs.keys()) {
+      const vis = this.visible(coll, key, txn);
+      if (vis) yield vis;
+    }
+    if (mine) for (const [key, w] of mine) if (w && !coll.docs.has(key)) yield w;
+  }
+
+  /**
+   * Documents matching `filter`, using an index for candidates where one applies.
+   * Returns matches in natural (or index) order; `limit` stops early when no sort is requested.
+   */
+  query(
+    coll: Collection | undefined,
+    filter: Doc,
+    txn: Txn | null,
+    opts: { sort?: Doc; skip?: number; limit?: number; variables?: Doc; hint?: unknown } = {},
+  ): Visible[] {
+    const matcher = compileFilter(filter, opts.variables);
+    if (!coll) return [];
+    const skip = opts.skip ?? 0;
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
+    const sortCmp = opts.sort ? makeSortComparator(opts.sort) : null;
+    const out: Visible[] = [];
+    const plan = sortCmp ? null : this.plan(coll, filter, txn);
+    let source: Iterable<Visible>;
+    let presorted = false;
+    if (plan) source = plan;
+    else if (sortCmp && opts.sort) {
+      const ordered = this.indexOrder(coll, opts.sort, txn);
+      if (ordered) {
+        source = ordered;
+        presorted = true;
+      } else source = this.scan(coll, txn);
+    } else source = this.scan(coll, txn);
+    const need = sortCmp && !presorted ? Infinity : skip + limit;
+    for (const v of source) {
+      if (matcher(v.doc)) {
+        out.push(v);
+        if (out.length >= need) break;
+      }
+    }
+    if (sortCmp && !presorted) out.sort((a, b) => sortCmp(a.doc, b.doc));
+    return out.slice(skip, limit === Infinity ? undefined : skip + limit);
+  }
+
+  /** Candidates from an index for equality/range/$in on an indexed field, or null (full scan). */
+  private plan(coll: Collection, filter: Doc, txn: Txn | null): Iterable<Visible> | null {
+    const idCond = filter._id;
+    const lookup = (keys: unknown[]): Visible[] => {
+      const res: Visible[] = [];
+      const seen = new Set<string>();
+      for (const k of keys) {
+        const ks = keyString(k);
+        if (seen.has(ks)) continue;
+        seen.add(ks);
+        const v = this.visible(coll, ks, txn);
+        if (v) res.push(v);
+      }
+      return res;
+    };
+    if (idCond !== undefined && isEqualityLiteral(idCond)) return lookup([idCond]);
+    if (isPlainObject(idCond) && Object.keys(idCond).length === 1) {
+      if (idCond.$eq !== undefined && isEqualityLiteral(idCond.$eq)) return lookup([idCond.$eq]);
+      if (Array.isArray(idCond.$in) && idCond.$in.every(isEqualityLiteral)) return lookup(idCond.$in);
+    }
+    if (txn) return null; // secondary indexes describe committed state only
+    for (const ix of coll.indexes) {
+      if (!ix.tree || ix.partial || ix.sparse) continue;
+      const field = ix.paths[0].join(".");
+      const cond = filter[field];
+      if (cond === undefined) continue;
+      const ranges = conditionRanges(cond);
+      if (!ranges) continue;
+      const tree = ix.tree;
+      const ids = new Set<string>();
+      const res: Visible[] = [];
+      for (const r of ranges) {
+        const lo = r.lo === undefined ? undefined : [r.lo];
+        const hi = r.hi === undefined ? undefined : [r.hi];
+        const desc = ix.dirs[0] < 0;
+        const [a, ai, b, bi] = desc ? [hi, r.hiInc, lo, r.loInc] : [lo, r.loInc, hi, r.hiInc];
+        const bracket = r.lo !== undefined ? typeOrder(r.lo) : typeOrder(r.hi);
+        for (const e of tree.range(a, ai, b, bi)) {
+          if (typeOrder(e.key[0]) !== bracket && r.lo !== r.hi) {
+            if ((desc ? -1 : 1) * (typeOrder(e.key[0]) - bracket) > 0) break;
+            continue;
+          }
+          if (ids.has(e.id)) continue;
+          ids.add(e.id);
+          const v = this.visible(coll, e.id, null);
+          if (v) res.push(v);
+        }
+      }
+      return res;
+    }
+    return null;
+  }
+
+  /** Documents in the order of an index matching a one-field sort, or null. */
+  private indexOrder(coll: Collection, sort: Doc, txn: Txn | null): Iterable<Visible> | null {
+    if (txn) return null;
+    const keys = Object.keys(sort);
+    if (keys.length !== 1 || typeof sort[keys[0]] !== "number") return null;
+    const dir = (sort[keys[0]] as number) < 0 ? -1 : 1;
+    const ix = coll.indexes.find((i) => i.tree && !i.partial && !i.sparse && i.paths.length >= 1 && i.paths[0].join(".") === keys[0]);
+    if (!ix || !ix.tree) return null;
+    const tree = ix.tree;
+    const self = this;
+    // Multikey indexes do not give MongoDB's array sort order; fall back for them.
+    for (const e of tree.entries()) if (Array.isArray(e.key[0])) return null;
+    return (function* () {
+      const seen = new Set<string>();
+      for (const e of tree.entries(dir !== ix.dirs[0])) {
+        if (seen.has(e.id)) continue;
+        seen.add(e.id);
+        const v = self.visible(coll, e.id, null);
+        if (v) yield v;
+      }
+    })();
+  }
+
+  // ---------- writes ----------
+
+  beginTxnSnapshot(txn: Txn): void {
+    txn.snapshotSeq = this.seq;
+    this.activeTxns.add(txn);
+  }
+
+  private lockKey(coll: Collection, key: string): string {
+    return coll.ns + "\0" + key;
+  }
+
+  /** A non-transactional write to a document held by a transaction aborts that transaction. */
+  private breakLock(coll: Collection, key: string): void {
+    const holder = this.locks.get(this.lockKey(coll, key));
+    if (holder) this.abortTxn(holder, writeConflict());
+  }
+
+  private checkUnique(coll: Collection, doc: Doc, key: string, txn: Txn | null): void {
+    for (const ix of coll.indexes) {
+      if (!ix.unique || !ix.tree) continue;
+      for (const k of indexKeys(ix, doc)) {
+        for (const e of ix.tree.range(k, true, k, true)) {
+          if (e.id === key) continue;
+          if (txn && txn.writes.get(coll)?.has(e.id)) continue; // the transaction changed that document
+          throw duplicateKeyError(coll, ix, k);
+        }
+        if (txn) {
+          const mine = txn.writes.get(coll);
+          if (mine) {
+            for (const [id, w] of mine) {
+              if (id === key || !w) continue;
+              for (const k2 of indexKeys(ix, w.doc)) if (compareKeyTuple(k, k2) === 0) throw duplicateKeyError(coll, ix, k);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** Insert a new document (fails with 11000 if `_id` or a unique key exists). */
+  insert(coll: Collection, doc: Doc, raw: Buffer, txn: Txn | null, ops: JournalOp[]): void {
+    validateStoredDoc(doc);
+    const key = keyString(doc._id);
+    if (txn) {
+      this.txnCheckWritable(coll, key, txn);
+      if (this.visible(coll, key, txn)) throw duplicateKeyError(coll, coll.indexes[0], [doc._id]);
+      const latest = coll.docs.get(key);
+      if (latest && latest.doc) throw writeConflict(); // inserted by someone after our snapshot
+      this.checkUnique(coll, doc, key, txn);
+      this.txnRecord(coll, key, { key, doc, raw }, txn);
+      return;
+    }
+    if (coll.docs.get(key)?.doc) throw duplicateKeyError(coll, coll.indexes[0], [doc._id]);
+    this.checkUnique(coll, doc, key, null);
+    this.breakLock(coll, key);
+    this.applyPut(coll, raw, doc, key);
+    ops.push({ op: "put", ns: coll.ns, raw });
+  }
+
+  /** Replace a document that the caller found visible. */
+  replace(coll: Collection, key: string, doc: Doc, raw: Buffer, txn: Txn | null, ops: JournalOp[]): void {
+    validateStoredDoc(doc);
+    if (txn) {
+      this.txnCheckWritable(coll, key, txn);
+      this.checkUnique(coll, doc, key, txn);
+      this.txnRecord(coll, key, { key, doc, raw }, txn);
+      return;
+    }
+    this.checkUnique(coll, doc, key, null);
+    this.breakLock(coll, key);
+    this.applyPut(coll, raw, doc, key);
+    ops.push({ op: "put", ns: coll.ns, raw });
+  }
+
+  remove(coll: Collection, key: string, id: unknown, txn: Txn | null, ops: JournalOp[]): void {
+    if (txn) {
+      this.txnCheckWritable(coll, key, txn);
+      this.txnRecord(coll, key, null, txn);
+      return;
+    }
+    this.breakLock(coll, key);
+    this.applyDelete(coll, key);
+    ops.push({ op: "del", ns: coll.ns, id });
+  }
+
+  private txnCheckWritable(coll: Collection, key: string, txn: Txn): void {
+    const holder = this.locks.get(this.lockKey(coll, key));
+    if (holder && holder !== txn) throw writeConflict();
+    const latest = coll.docs.get(key);
+    if (latest && latest.seq > txn.snapshotSeq && !txn.writes.get(coll)?.has(key)) throw writeConflict();
+  }
+
+  private txnRecord(coll: Collection, key: string, w: Visible | null, txn: Txn): void {
+    let m = txn.writes.get(coll);
+    if (!m) txn.writes.set(coll, (m = new Map()));
+    m.set(key, w);
+    this.locks.set(this.lockKey(coll, key), txn);
+  }
+
+  applyPut(coll: Collection, raw: Buffer, doc: Doc, key = keyString(doc._id)): void {
+    const old = coll.docs.get(key);
+    for (const ix of coll.indexes) {
+      if (!ix.tree) continue;
+      if (old?.doc) for (const k of indexKeys(ix, old.doc)) ix.tree.remove({ key: k, id: key });
+      for (const k of indexKeys(ix, doc)) ix.tree.insert({ key: k, id: key });
+    }
+    const seq = ++this.seq;
+    coll.docs.set(key, { doc, raw, seq, prev: this.activeTxns.size && old ? old : null });
+  }
+
+  applyDelete(coll: Collection, key: string): void {
+    const old = coll.docs.get(key);
+    if (!old || !old.doc) return;
+    for (const ix of coll.indexes) {
+      if (!ix.tree) continue;
+      for (const k of indexKeys(ix, old.doc)) ix.tree.remove({ key: k, id: key });
+    }
+    const seq = ++this.seq;
+    if (this.activeTxns.size) {
+      coll.docs.set(key, { doc: null, raw: null, seq, prev: old });
+      this.tombstones.push({ coll, key });
+    } else coll.docs.delete(key);
+  }
+
+  // ---------- transactions ----------
+
+  abortTxn(txn: Txn, reason: StoreError | null): void {
+    if (txn.state !== "inProgress") return;
+    txn.state = "aborted";
+    txn.abortReason = reason;
+    this.releaseTxn(txn);
+  }
+
+  private releaseTxn(txn: Txn): void {
+    for (const [coll, m] of txn.writes) {
+      for (const key of m.keys()) {
+        const lk = this.lockKey(coll, key);
+        if (this.locks.get(lk) === txn) this.locks.delete(lk);
+      }
+    }
+    this.activeTxns.delete(txn);
+    if (this.activeTxns.size === 0 && this.tombstones.length) {
+      for (const { coll, key } of this.tombstones) {
+        const v = coll.docs.get(key);
+        if (v && !v.doc) coll.docs.delete(key);
+      }
+      this.tombstones = [];
+    }
+  }
+
+  /** Apply a transaction's write set (validated first, so all or nothing) and return its journal ops. */
+  commitTxn(txn: Txn): JournalOp[] {
+    const ops: JournalOp[] = [];
+    // Validate: unique constraints against what committed since.
+    for (const [coll, m] of txn.writes) {
+      if (!this.collections.has(coll.ns) || this.collections.get(coll.ns) !== coll) {
+        this.abortTxn(txn, writeConflict());
+        throw writeConflict();
+      }
+      for (const [key, w] of m) {
+        if (!w) continue;
+        for (const ix of coll.indexes) {
+          if (!ix.unique || !ix.tree) continue;
+          for (const k of indexKeys(ix, w.doc)) {
+            for (const e of ix.tree.range(k, true, k, true)) {
+              if (e.id !== key && !m.has(e.id)) {
+                this.abortTxn(txn, null);
+                throw duplicateKeyError(coll, ix, k);
+              }
+            }
+          }
+        }
+      }
+    }
+    for (const [coll, m] of txn.writes) {
+      for (const [key, w] of m) {
+        if (w) {
+          this.applyPut(coll, w.raw, w.doc, key);
+          ops.push({ op: "put", ns: coll.ns, raw: w.raw });
+        } else {
+          const old = coll.docs.get(key);
+          if (old?.doc) {
+            const id = old.doc._id;
+            this.applyDelete(coll, key);
+            ops.push({ op: "del", ns: coll.ns, id });
+          }
+        }
+      }
+    }
+    txn.state = "committed";
+    this.releaseTxn(txn);
+    return ops;
+  }
+
+  // ---------- durability ----------
+
+  /** Journal a group of operations as one record; resolves when it is on disk. */
+  async persist(ops: JournalOp[]): Promise<void> {
+    if (ops.length === 0 || this.replaying) return;
+    const payload = BSON.serialize({ ops: ops.map(encodeOp) });
+    const p = this.journal.append(payload);
+    if (this.journal.size > this.snapshotBytes && !this.snapshotting) {
+      this.snapshotting = this.snapshot().finally(() => {
+        this.snapshotting = null;
+      });
+    }
+    await p;
+  }
+
+  /** Write a snapshot of the committed state and drop the journals it covers. */
+  async snapshot(): Promise<void> {
+    // Capture the state synchronously (documents are immutable), then switch journals.
+    const catalog: Doc[] = [];
+    const chunks: { ns: string; raws: Buffer[] }[] = [];
+    for (const coll of this.collections.values()) {
+      catalog.push({ ns: coll.ns, options: coll.options, uuid: coll.uuid, indexes: coll.indexes.map((i) => i.spec) });
+      const raws: Buffer[] = [];
+      for (const v of coll.docs.values()) {
+        let cur: Version | null = v;
+        // only committed state: the latest version
+        if (cur && cur.doc && cur.raw) raws.push(cur.raw);
+        cur = null;
+      }
+      chunks.push({ ns: coll.ns, raws });
+    }
+    const rotation = this.journal.rotate();
+    const newGen = this.journal.gen + 1;
+    await rotation;
+    const started = Date.now();
+    function* records(): Generator<Uint8Array> {
+      yield BSON.serialize({ kind: "header", gen: newGen, catalog });
+      for (const c of chunks) {
+        for (let i = 0; i < c.raws.length; i += 2000) {
+          yield BSON.serialize({ kind: "docs", ns: c.ns, docs: c.raws.slice(i, i + 2000).map((r) => new Binary(r)) });
+        }
+      }
+      yield BSON.serialize({ kind: "end" });
+    }
+    await writeSnapshot(this.dbpath, records());
+    removeJournalsBelow(this.dbpath, newGen);
+    this.log.info("snapshot written", { gen: newGen, ms: Date.now() - started });
+  }
+
+  async close(): Promise<void> {
+    if (this.snapshotting) await this.snapshotting.catch(() => undefined);
+    await this.journal?.close();
+  }
+}
+
+function encodeOp(op: JournalOp): Doc {
+  if (op.op === "put") return { op: "put", ns: op.ns, raw: new Binary(op.raw) };
+  return op as unknown as Doc;
+}
+
+export function compareKeyTuple(a: unknown[], b: unknown[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const c = compareValues(a[i], b[i]);
+    if (c) return c;
+  }
+  return 0;
+}
+
+function isEqualityLiteral(v: unknown): boolean {
+  if (v instanceof RegExp) return false;
+  if (Array.isArray(v)) return false;
+  if (v === null || v === undefined) return false;
+  if (isPlainObject(v)) {
+    const ks = Object.keys(v);
+    return ks.length > 0 && !ks[0].startsWith("$");
+  }
+  return true;
+}
+
+interface Range {
+  lo: unknown;
+  loInc: boolean;
+  hi: unknown;
+  hiInc: boolean;
+}
+
+function conditionRanges(cond: unknown): Range[] | null {
+  if (isEqualityLiteral(cond)) return [{ lo: cond, loInc: true, hi: cond, hiInc: true }];
+  if (!isPlainObject(cond)) return null;
+  const ks = Object.keys(cond);
+  if (ks.length === 0 || !ks[0].startsWith("$")) return null;
+  if (ks.length === 1 && ks[0] === "$eq" && isEqualityLiteral(cond.$eq)) return [{ lo: cond.$eq, loInc: true, hi: cond.$eq, hiInc: true }];
+  if (ks.length === 1 && ks[0] === "$in" && Array.isArray(cond.$in) && cond.$in.every(isEqualityLiteral)) {
+    return cond.$in.map((v) => ({ lo: v, loInc: true, hi: v, hiInc: true }));
+  }
+  const r: Range = { lo: undefined, loInc: true, hi: undefined, hiInc: true };
+  for (const k of ks) {
+    const v = cond[k];
+    if (!isEqualityLiteral(v) || isPlainObject(v)) return null;
+    if (k === "$gt" || k === "$gte") {
+      if (r.lo !== undefined) return null;
+      r.lo = v;
+      r.loInc = k === "$gte";
+    } else if (k === "$lt" || k === "$lte") {
+      if (r.hi !== undefined) return null;
+      r.hi = v;
+      r.hiInc = k === "$lte";
+    } else return null;
+  }
+  if (r.lo !== undefined && r.hi !== undefined && typeOrder(r.lo) !== typeOrder(r.hi)) return null;
+  return [r];
+}
+
+export function validateNs(ns: string): void {
+  const [db, name] = splitNs(ns);
+  if (!db || !name || name.includes("$") || db.includes(" ") || /[/\\. "$]/.test(db) || name.startsWith(".") || name.startsWith("system.")) {
+    if (!(name?.startsWith("system.") && name !== "system.")) throw new StoreError(73, `Invalid namespace specified '${ns}'`);
+  }
+}

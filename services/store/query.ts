@@ -1,0 +1,95 @@
+/**
+ * Query filters: validation with MongoDB's error codes and messages, then compiled by mingo.
+ */
+import { Query, Aggregator } from "mingo";
+import { StoreError, badValue } from "./errors.ts";
+import { isPlainObject, type Doc } from "./values.ts";
+
+const TOP_LEVEL = new Set(["$and", "$or", "$nor", "$expr", "$where", "$text", "$comment", "$jsonSchema", "$alwaysTrue", "$alwaysFalse", "$sampleRate"]);
+const FIELD_OPS = new Set([
+  "$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$not", "$exists", "$type", "$mod", "$regex", "$options",
+  "$all", "$elemMatch", "$size", "$bitsAllSet", "$bitsAnySet", "$bitsAllClear", "$bitsAnyClear", "$geoWithin",
+  "$geoIntersects", "$near", "$nearSphere", "$minDistance", "$maxDistance", "$within", "$box", "$center", "$centerSphere", "$geometry", "$polygon",
+]);
+
+export function validateFilter(filter: unknown, depth = 0): void {
+  if (depth > 100) throw new StoreError(15, "BSON depth exceeded in query");
+  if (!isPlainObject(filter)) throw badValue("query filter must be an object");
+  for (const k of Object.keys(filter)) {
+    const v = filter[k];
+    if (k.startsWith("$")) {
+      if (!TOP_LEVEL.has(k)) throw badValue(`unknown top level operator: ${k}. If you have a field name that starts with a '$' symbol, consider using $getField or $setField.`);
+      if (k === "$and" || k === "$or" || k === "$nor") {
+        if (!Array.isArray(v) || v.length === 0) throw badValue(`${k} must be a nonempty array`);
+        for (const sub of v) {
+          if (!isPlainObject(sub)) throw badValue(`$or/$and/$nor entries need to be full objects`);
+          validateFilter(sub, depth + 1);
+        }
+      }
+      continue;
+    }
+    validateFieldCondition(v, depth + 1);
+  }
+}
+
+function validateFieldCondition(v: unknown, depth: number): void {
+  if (!isPlainObject(v)) return;
+  const keys = Object.keys(v);
+  if (keys.length === 0 || !keys[0].startsWith("$")) return; // literal subdocument equality
+  for (const op of keys) {
+    if (!FIELD_OPS.has(op)) throw badValue(`unknown operator: ${op}`);
+    const arg = v[op];
+    if ((op === "$in" || op === "$nin" || op === "$all") && !Array.isArray(arg)) throw badValue(`${op} needs an array`);
+    if (op === "$not") {
+      if (!(arg instanceof RegExp) && !isPlainObject(arg)) throw badValue("$not needs a regex or a document");
+      if (isPlainObject(arg)) validateFieldCondition(arg, depth + 1);
+    }
+    if (op === "$elemMatch") {
+      if (!isPlainObject(arg)) throw badValue("$elemMatch needs an Object");
+      const ks = Object.keys(arg);
+      if (ks.length && ks[0].startsWith("$") && !TOP_LEVEL.has(ks[0])) validateFieldCondition(arg, depth + 1);
+      else validateFilter(arg, depth + 1);
+    }
+    if (op === "$exists" || op === "$size" || op === "$mod" || op === "$type") continue;
+  }
+}
+
+export type Matcher = (doc: Doc) => boolean;
+
+const MATCH_ALL: Matcher = () => true;
+
+export function compileFilter(filter: unknown, variables?: Doc): Matcher {
+  if (filter === undefined || filter === null) return MATCH_ALL;
+  validateFilter(filter);
+  if (Object.keys(filter as Doc).length === 0) return MATCH_ALL;
+  try {
+    const q = new Query(filter as Doc, variables ? { variables } : undefined);
+    return (doc) => q.test(doc);
+  } catch (e) {
+    throw wrapMingo(e);
+  }
+}
+
+export function wrapMingo(e: unknown): StoreError {
+  if (e instanceof StoreError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return badValue(msg);
+}
+
+/** Apply a find projection (and positional `$` against `filter`) to documents already matched. */
+export function project(docs: Doc[], projection: Doc, filter: Doc | undefined): Doc[] {
+  try {
+    return new Query(filter ?? {}).find(docs, projection).all() as Doc[];
+  } catch (e) {
+    throw wrapMingo(e);
+  }
+}
+
+export function runPipeline(input: Doc[], pipeline: Doc[], resolver: (name: string) => Doc[], variables?: Doc): Doc[] {
+  try {
+    const agg = new Aggregator(pipeline, { collectionResolver: resolver, variables: variables ?? {} });
+    return agg.run(input) as Doc[];
+  } catch (e) {
+    throw wrapMingo(e);
+  }
+}

@@ -1,0 +1,553 @@
+/**
+ * The embedded store's TCP server: framing, handshake (`hello`), sessions, transactions,
+ * retryable writes and dispatch of commands to their handlers.
+ */
+import net from "node:net";
+import os from "node:os";
+import { Binary, Long, ObjectId, Timestamp } from "bson";
+import { StoreError } from "./errors.ts";
+import { Engine, Txn } from "./engine.ts";
+import * as C from "./commands.ts";
+import { encodeOpMsg, encodeOpReply, MAX_MESSAGE_SIZE, OP_MSG, OP_QUERY, parseOpMsg, parseOpQuery, readHeader, serializeReply } from "./wire.ts";
+import { isPlainObject, toNumber, type Doc } from "./values.ts";
+import type { Logger } from "../logging/index.ts";
+
+const VERSION = "7.0.14";
+const MAX_WIRE_VERSION = 21;
+
+interface SessionState {
+  txnNumber: number;
+  txn: Txn | null;
+  retryTxnNumber: number;
+  retryReply: Doc | null;
+  lastUse: number;
+}
+
+interface FailPoint {
+  mode: "off" | "alwaysOn" | { times: number } | { skip: number };
+  data: Doc;
+}
+
+const WRITE_COMMANDS = new Set(["insert", "update", "delete", "findAndModify", "findandmodify"]);
+const TXN_ALLOWED = new Set([
+  "find", "getMore", "insert", "update", "delete", "findAndModify", "findandmodify", "aggregate", "distinct", "count",
+  "commitTransaction", "abortTransaction", "killCursors", "create", "createIndexes", "bulkWrite",
+]);
+
+export class StoreServer {
+  private server: net.Server | null = null;
+  private readonly sockets = new Set<net.Socket>();
+  readonly sessions = new Map<string, SessionState>();
+  readonly cursors = new Map<bigint, C.Cursor>();
+  private cursorSeq = 0n;
+  private connectionSeq = 0;
+  private requestSeq = 1;
+  private tsSeconds = 0;
+  private tsInc = 0;
+  private readonly started = Date.now();
+  private readonly processId = new ObjectId();
+  private readonly failPoints = new Map<string, FailPoint>();
+  private closing = false;
+  private waiters = new Set<() => void>();
+  port = 0;
+  readonly host: string;
+
+  constructor(
+    readonly engine: Engine,
+    private readonly log: Logger,
+    private readonly replicaSetName: string,
+    host: string,
+  ) {
+    this.host = host;
+  }
+
+  listen(port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const srv = net.createServer((s) => this.onConnection(s));
+      srv.on("error", reject);
+      srv.listen(port, this.host, () => {
+        this.server = srv;
+        this.port = (srv.address() as net.AddressInfo).port;
+        resolve(this.port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const w of this.waiters) w();
+    await new Promise<void>((r) => {
+      if (!this.server) return r();
+      this.server.close(() => r());
+      for (const s of this.sockets) s.destroy();
+    });
+  }
+
+  private clusterTime(): Timestamp {
+    const now = Math.floor(Date.now() / 1000);
+    if (now > this.tsSeconds) {
+      this.tsSeconds = now;
+      this.tsInc = 0;
+    }
+    this.tsInc++;
+    return new Timestamp({ t: this.tsSeconds, i: this.tsInc });
+  }
+
+  private onConnection(sock: net.Socket): void {
+    const connId = ++this.connectionSeq;
+    this.sockets.add(sock);
+    sock.setNoDelay(true);
+    let buf: Buffer = Buffer.alloc(0);
+    let queue: Promise<void> = Promise.resolve();
+    sock.on("data", (chunk: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      while (buf.length >= 4) {
+        const len = buf.readInt32LE(0);
+        if (len < 16 || len > MAX_MESSAGE_SIZE) {
+          this.log.warn("closing connection: invalid message length", { connId, len });
+          sock.destroy();
+          return;
+        }
+        if (buf.length < len) break;
+        const msg = buf.subarray(0, len);
+        buf = buf.subarray(len);
+        queue = queue.then(() => this.onMessage(sock, msg, connId)).catch((e: unknown) => {
+          this.log.warn("closing connection after a bad message", { connId, error: e });
+          sock.destroy();
+        });
+      }
+    });
+    sock.on("error", () => undefined);
+    sock.on("close", () => this.sockets.delete(sock));
+  }
+
+  private async onMessage(sock: net.Socket, msg: Buffer, connId: number): Promise<void> {
+    if (sock.destroyed) return;
+    const h = readHeader(msg);
+    if (h.opCode === OP_MSG) {
+      if (msg.length < 21) throw new Error("OP_MSG too short");
+      let reply: Doc;
+      let flags = 0;
+      try {
+        const parsed = parseOpMsg(msg);
+        flags = parsed.flags;
+        reply = await this.runCommand(parsed.body, parsed.sequences, connId, sock);
+      } catch (e) {
+        reply = this.errorReply(e);
+      }
+      if (flags & 2) return; // moreToCome: the client wants no reply
+      if (sock.destroyed) return;
+      sock.write(encodeOpMsg(this.requestSeq++, h.requestId, this.encode(reply)));
+      return;
+    }
+    if (h.opCode === OP_QUERY) {
+      let reply: Doc;
+      try {
+        const q = parseOpQuery(msg);
+        if (!q.collection.endsWith(".$cmd")) throw new StoreError(352, "Unsupported OP_QUERY command");
+        let cmd = q.query;
+        if (isPlainObject(cmd.$query)) cmd = cmd.$query as Doc;
+        const db = q.collection.slice(0, -5);
+        const name = Object.keys(cmd)[0] ?? "";
+        if (!["isMaster", "ismaster", "hello"].includes(name)) throw new StoreError(352, `Unsupported OP_QUERY command: ${name}. The client driver may require an upgrade.`);
+        reply = await this.runCommand({ ...cmd, $db: db }, new Map(), connId, sock);
+      } catch (e) {
+        reply = this.errorReply(e);
+      }
+      if (!sock.destroyed) sock.write(encodeOpReply(this.requestSeq++, h.requestId, this.encode(reply)));
+      return;
+    }
+    throw new Error(`unsupported opcode ${h.opCode}`);
+  }
+
+  private encode(reply: Doc): Buffer {
+    try {
+      return serializeReply(reply);
+    } catch (e) {
+      return serializeReply(this.errorReply(new StoreError(10334, `reply could not be encoded: ${e instanceof Error ? e.message : String(e)}`)));
+    }
+  }
+
+  private errorReply(e: unknown): Doc {
+    const err = e instanceof StoreError ? e : new StoreError(1, e instanceof Error ? e.message : String(e));
+    if (!(e instanceof StoreError)) this.log.error("internal error in command", { error: e });
+    const reply: Doc = { ok: 0, errmsg: err.message, code: err.code, codeName: err.codeName, ...err.extra };
+    if (err.labels.length) reply.errorLabels = err.labels;
+    return this.withTimes(reply);
+  }
+
+  private withTimes(reply: Doc): Doc {
+    const t = this.clusterTime();
+    reply.$clusterTime = { clusterTime: t, signature: { hash: new Binary(Buffer.alloc(20), 0), keyId: Long.ZERO } };
+    reply.operationTime = t;
+    return reply;
+  }
+
+  private helloReply(cmd: Doc, connId: number, legacy: boolean): Doc {
+    const me = `${this.host}:${this.port}`;
+    const t = this.clusterTime();
+    const now = new Date();
+    const reply: Doc = {
+      topologyVersion: { processId: this.processId, counter: Long.ZERO },
+      hosts: [me],
+      setName: this.replicaSetName,
+      setVersion: 1,
+      isWritablePrimary: true,
+      secondary: false,
+      primary: me,
+      me,
+      electionId: new ObjectId("7fffffff0000000000000001"),
+      lastWrite: {
+        opTime: { ts: t, t: Long.fromNumber(1) },
+        lastWriteDate: now,
+        majorityOpTime: { ts: t, t: Long.fromNumber(1) },
+        majorityWriteDate: now,
+      },
+      maxBsonObjectSize: 16777216,
+      maxMessageSizeBytes: MAX_MESSAGE_SIZE,
+      maxWriteBatchSize: 100000,
+      localTime: now,
+      logicalSessionTimeoutMinutes: 30,
+      connectionId: connId,
+      minWireVersion: 0,
+      maxWireVersion: MAX_WIRE_VERSION,
+      readOnly: false,
+      ok: 1,
+    };
+    if (legacy) {
+      delete reply.isWritablePrimary;
+      reply.ismaster = true;
+    }
+    if (cmd.helloOk === true) reply.helloOk = true;
+    return reply;
+  }
+
+  private async runCommand(body: Doc, sequences: Map<string, { docs: Doc[]; raws: Buffer[] }>, connId: number, sock: net.Socket): Promise<Doc> {
+    const name = Object.keys(body)[0];
+    if (!name) throw new StoreError(59, "no such command: ''");
+    const db = typeof body.$db === "string" ? body.$db : "admin";
+    this.engine.opcounters.command++;
+    if (name === "hello" || name === "isMaster" || name === "ismaster") {
+      if (isPlainObject(body.topologyVersion) && body.maxAwaitTimeMS !== undefined) {
+        const wait = Math.min(toNumber(body.maxAwaitTimeMS), 10000);
+        await new Promise<void>((r) => {
+          const done = (): void => {
+            clearTimeout(timer);
+            this.waiters.delete(done);
+            r();
+          };
+          const timer = setTimeout(done, wait);
+          this.waiters.add(done);
+          sock.once("close", done);
+        });
+      }
+      return this.withTimes(this.helloReply(body, connId, name !== "hello"));
+    }
+    const fp = this.checkFailPoint(name);
+    if (fp) {
+      if (fp.closeConnection === true) {
+        sock.destroy();
+        return { ok: 0 };
+      }
+      if (typeof fp.blockTimeMS === "number" && fp.blockConnection === true) await new Promise((r) => setTimeout(r, fp.blockTimeMS as number));
+      if (fp.errorCode !== undefined) {
+        const err = new StoreError(toNumber(fp.errorCode), `Failing command via 'failCommand' failpoint`, { labels: (fp.errorLabels as string[]) ?? [] });
+        const r = this.errorReply(err);
+        if (!fp.errorLabels && [11600, 11602, 10107, 13435, 13436, 189, 91, 7, 6, 89, 9001, 262].includes(err.code) && (WRITE_COMMANDS.has(name) || name === "commitTransaction")) {
+          r.errorLabels = ["RetryableWriteError"];
+        }
+        return r;
+      }
+      if (isPlainObject(fp.writeConcernError)) {
+        const reply = await this.dispatch(name, body, db, sequences);
+        reply.writeConcernError = fp.writeConcernError;
+        if (fp.errorLabels) reply.errorLabels = fp.errorLabels;
+        return this.withTimes(reply);
+      }
+    }
+    return this.withTimes(await this.dispatch(name, body, db, sequences));
+  }
+
+  private checkFailPoint(cmdName: string): Doc | null {
+    const fp = this.failPoints.get("failCommand");
+    if (!fp || fp.mode === "off") return null;
+    const cmds = (fp.data.failCommands as string[]) ?? [];
+    if (!cmds.includes(cmdName)) return null;
+    if (typeof fp.mode === "object") {
+      if ("skip" in fp.mode) {
+        if (fp.mode.skip > 0) {
+          fp.mode.skip--;
+          return null;
+        }
+      } else if ("times" in fp.mode) {
+        if (fp.mode.times <= 0) return null;
+        fp.mode.times--;
+        if (fp.mode.times <= 0) this.failPoints.delete("failCommand");
+      }
+    }
+    return fp.data;
+  }
+
+  private session(cmd: Doc): [string | null, SessionState | null] {
+    const lsid = cmd.lsid as Doc | undefined;
+    if (!isPlainObject(lsid) || !(lsid.id instanceof Binary)) return [null, null];
+    const key = Buffer.from(lsid.id.buffer.subarray(0, lsid.id.position)).toString("hex");
+    let s = this.sessions.get(key);
+    if (!s) {
+      s = { txnNumber: -1, txn: null, retryTxnNumber: -1, retryReply: null, lastUse: Date.now() };
+      this.sessions.set(key, s);
+    }
+    s.lastUse = Date.now();
+    return [key, s];
+  }
+
+  private async dispatch(name: string, cmd: Doc, db: string, sequences: Map<string, { docs: Doc[]; raws: Buffer[] }>): Promise<Doc> {
+    const [sessionKey, sess] = this.session(cmd);
+    const txnNumber = cmd.txnNumber !== undefined ? toNumber(cmd.txnNumber) : undefined;
+    let txn: Txn | null = null;
+    if (cmd.autocommit !== undefined && sess && txnNumber !== undefined) {
+      if (cmd.autocommit !== false) throw new StoreError(72, "autocommit must be false");
+      if (!TXN_ALLOWED.has(name)) throw new StoreError(263, `Cannot run '${name}' in a multi-document transaction.`);
+      txn = this.transactionFor(name, cmd, sess, sessionKey as string, txnNumber);
+      if (name === "commitTransaction") return this.commit(txn);
+      if (name === "abortTransaction") {
+        if (txn.state === "committed") throw new StoreError(256, `Transaction with { txnNumber: ${txnNumber} } has been committed.`);
+        if (txn.state === "aborted") throw new StoreError(251, `Transaction with { txnNumber: ${txnNumber} } has been aborted.`);
+        this.engine.abortTxn(txn, null);
+        return { ok: 1 };
+      }
+      if (txn.state === "committed") throw new StoreError(256, `Transaction with { txnNumber: ${txnNumber} } has been committed.`);
+      txn.ops++;
+    } else if (name === "commitTransaction" || name === "abortTransaction") {
+      throw new StoreError(sess ? 125 : 50768, "Transaction commands require autocommit: false and a txnNumber");
+    }
+    // Retryable writes outside transactions: a retried statement returns the first reply.
+    const retryable = !txn && sess && txnNumber !== undefined && WRITE_COMMANDS.has(name);
+    if (retryable && sess) {
+      if (txnNumber < sess.retryTxnNumber) throw new StoreError(225, `Cannot start transaction ${txnNumber} on session because a newer transaction ${sess.retryTxnNumber} has already started`);
+      if (txnNumber === sess.retryTxnNumber && sess.retryReply) return { ...sess.retryReply, retriedStatement: true };
+    }
+    const ctx: C.CommandContext = {
+      engine: this.engine,
+      db,
+      txn,
+      sequences,
+      cursors: this.cursors,
+      nextCursorId: () => ++this.cursorSeq + 1000n,
+      sessionKey,
+    };
+    try {
+      const reply = await this.handle(name, cmd, ctx);
+      if (retryable && sess && txnNumber !== undefined) {
+        sess.retryTxnNumber = txnNumber;
+        sess.retryReply = reply;
+      }
+      return reply;
+    } catch (e) {
+      if (txn && txn.state === "inProgress" && e instanceof StoreError && e.code !== 43) this.engine.abortTxn(txn, null);
+      throw e;
+    }
+  }
+
+  private transactionFor(name: string, cmd: Doc, sess: SessionState, sessionKey: string, n: number): Txn {
+    if (cmd.startTransaction === true) {
+      if (n < sess.txnNumber) throw new StoreError(225, `Cannot start transaction ${n} on session because a newer transaction ${sess.txnNumber} has already started`);
+      if (n === sess.txnNumber && sess.txn) {
+        if (sess.txn.state === "committed") throw new StoreError(256, `Transaction with { txnNumber: ${n} } has been committed.`);
+        throw new StoreError(251, `Given transaction number ${n} does not match any in-progress transactions.`, { labels: ["TransientTransactionError"] });
+      }
+      if (sess.txn && sess.txn.state === "inProgress") this.engine.abortTxn(sess.txn, null);
+      const txn = new Txn(sessionKey, n, this.engine.seq);
+      this.engine.beginTxnSnapshot(txn);
+      sess.txnNumber = n;
+      sess.txn = txn;
+      return txn;
+    }
+    const txn = sess.txn;
+    if (!txn || sess.txnNumber !== n) {
+      throw new StoreError(251, `Given transaction number ${n} does not match any in-progress transactions. The active transaction number is ${sess.txnNumber}`, { labels: ["TransientTransactionError"] });
+    }
+    if (txn.state === "aborted" && name !== "abortTransaction") {
+      throw new StoreError(251, `Transaction with { txnNumber: ${n} } has been aborted.`, { labels: ["TransientTransactionError"] });
+    }
+    return txn;
+  }
+
+  private async commit(txn: Txn): Promise<Doc> {
+    if (txn.state === "committed") return { ok: 1 };
+    if (txn.state === "aborted") throw new StoreError(251, `Transaction with { txnNumber: ${txn.txnNumber} } has been aborted.`, { labels: ["TransientTransactionError"] });
+    const ops = this.engine.commitTxn(txn);
+    await this.engine.persist(ops);
+    return { ok: 1 };
+  }
+
+  private async handle(name: string, cmd: Doc, ctx: C.CommandContext): Promise<Doc> {
+    switch (name) {
+      case "ping":
+        return { ok: 1 };
+      case "find":
+        return C.find(ctx, cmd);
+      case "getMore":
+        this.engine.opcounters.getmore++;
+        return C.getMore(ctx, cmd);
+      case "killCursors":
+        return C.killCursors(ctx, cmd);
+      case "insert":
+        return C.insert(ctx, cmd);
+      case "update":
+        return C.update(ctx, cmd);
+      case "delete":
+        return C.remove(ctx, cmd);
+      case "findAndModify":
+      case "findandmodify":
+        return C.findAndModify(ctx, cmd);
+      case "aggregate":
+        return C.aggregate(ctx, cmd);
+      case "count":
+        return C.count(ctx, cmd);
+      case "distinct":
+        return C.distinct(ctx, cmd);
+      case "create":
+        return C.create(ctx, cmd);
+      case "drop":
+        return C.drop(ctx, cmd);
+      case "dropDatabase":
+        return C.dropDatabase(ctx);
+      case "listCollections":
+        return C.listCollections(ctx, cmd);
+      case "listDatabases":
+        return C.listDatabases(ctx, cmd);
+      case "renameCollection":
+        return C.renameCollection(ctx, cmd);
+      case "createIndexes":
+        return C.createIndexes(ctx, cmd);
+      case "listIndexes":
+        return C.listIndexes(ctx, cmd);
+      case "dropIndexes":
+      case "deleteIndexes":
+        return C.dropIndexes(ctx, cmd);
+      case "collMod":
+        return C.collMod(ctx, cmd);
+      case "endSessions":
+        for (const id of (cmd.endSessions as Doc[]) ?? []) {
+          const [key, s] = this.session({ lsid: id });
+          if (key && s?.txn) this.engine.abortTxn(s.txn, null);
+          if (key) this.sessions.delete(key);
+        }
+        return { ok: 1 };
+      case "killAllSessions":
+      case "killSessions":
+      case "killAllSessionsByPattern":
+        for (const s of this.sessions.values()) if (s.txn) this.engine.abortTxn(s.txn, null);
+        return { ok: 1 };
+      case "refreshSessions":
+        return { ok: 1 };
+      case "startSession":
+        return { id: { id: new Binary(Buffer.from(new ObjectId().toHexString().padEnd(32, "0"), "hex"), 4) }, timeoutMinutes: 30, ok: 1 };
+      case "buildInfo":
+      case "buildinfo":
+        return {
+          version: VERSION,
+          gitVersion: "liaison-embedded",
+          versionArray: VERSION.split(".").map(Number).concat([0]),
+          bits: 64,
+          debug: false,
+          maxBsonObjectSize: 16777216,
+          storageEngines: ["liaison-journal"],
+          javascriptEngine: "none",
+          modules: [],
+          allocator: "system",
+          openssl: { running: "disabled" },
+          ok: 1,
+        };
+      case "getParameter": {
+        const r: Doc = { ok: 1 };
+        if (cmd.featureCompatibilityVersion !== undefined || cmd.getParameter === "*") r.featureCompatibilityVersion = { version: "7.0" };
+        if (cmd.transactionLifetimeLimitSeconds !== undefined || cmd.getParameter === "*") r.transactionLifetimeLimitSeconds = 60;
+        return r;
+      }
+      case "setParameter":
+        return { was: null, ok: 1 };
+      case "serverStatus": {
+        const mem = process.memoryUsage();
+        return {
+          host: `${os.hostname()}:${this.port}`,
+          version: VERSION,
+          process: "liaison-store",
+          pid: Long.fromNumber(process.pid),
+          uptime: (Date.now() - this.started) / 1000,
+          uptimeMillis: Long.fromNumber(Date.now() - this.started),
+          uptimeEstimate: Long.fromNumber(Math.floor((Date.now() - this.started) / 1000)),
+          localTime: new Date(),
+          connections: { current: this.sockets.size, available: 100000, totalCreated: this.connectionSeq, active: this.sockets.size },
+          opcounters: { ...this.engine.opcounters },
+          mem: { bits: 64, resident: Math.round(mem.rss / 1048576), virtual: Math.round(mem.rss / 1048576), supported: true },
+          repl: { setName: this.replicaSetName, isWritablePrimary: true, hosts: [`${this.host}:${this.port}`] },
+          storageEngine: { name: "liaison-journal", supportsCommittedReads: true, persistent: true },
+          transactions: { currentActive: this.engine.activeTxns.size },
+          ok: 1,
+        };
+      }
+      case "hostInfo":
+        return {
+          system: { currentTime: new Date(), hostname: os.hostname(), cpuAddrSize: 64, memSizeMB: Math.round(os.totalmem() / 1048576), numCores: os.cpus().length, cpuArch: os.arch() },
+          os: { type: os.type(), name: os.platform(), version: os.release() },
+          extra: {},
+          ok: 1,
+        };
+      case "getLog":
+        return cmd.getLog === "*" ? { names: ["global", "startupWarnings"], ok: 1 } : { totalLinesWritten: 0, log: [], ok: 1 };
+      case "getCmdLineOpts":
+        return { argv: ["liaison-store"], parsed: { net: { bindIp: this.host, port: this.port }, replication: { replSet: this.replicaSetName } }, ok: 1 };
+      case "listCommands": {
+        const commands: Doc = {};
+        for (const c of COMMAND_NAMES) commands[c] = { help: "", requiresAuth: false, secondaryOk: true, adminOnly: false };
+        return { commands, ok: 1 };
+      }
+      case "connectionStatus":
+        return { authInfo: { authenticatedUsers: [], authenticatedUserRoles: [] }, ok: 1 };
+      case "whatsmyuri":
+        return { you: `${this.host}:0`, ok: 1 };
+      case "configureFailPoint": {
+        const fpName = String(cmd.configureFailPoint);
+        const mode = cmd.mode;
+        if (mode === "off") this.failPoints.delete(fpName);
+        else {
+          const m = mode === "alwaysOn" ? "alwaysOn" : isPlainObject(mode) && mode.times !== undefined ? { times: toNumber(mode.times) } : isPlainObject(mode) && mode.skip !== undefined ? { skip: toNumber(mode.skip) } : "alwaysOn";
+          this.failPoints.set(fpName, { mode: m, data: (cmd.data as Doc) ?? {} });
+        }
+        return { count: 0, ok: 1 };
+      }
+      case "replSetGetStatus":
+        return { set: this.replicaSetName, myState: 1, members: [{ _id: 0, name: `${this.host}:${this.port}`, health: 1, state: 1, stateStr: "PRIMARY", self: true }], ok: 1 };
+      case "dbStats": {
+        let collections = 0;
+        let objects = 0;
+        for (const c of this.engine.collections.values()) {
+          if (c.db !== ctx.db) continue;
+          collections++;
+          for (const v of c.docs.values()) if (v.doc) objects++;
+        }
+        return { db: ctx.db, collections, objects, ok: 1 };
+      }
+      case "collStats":
+      case "validate":
+        return { ns: `${ctx.db}.${String(cmd[name])}`, ok: 1 };
+      case "getLastError":
+        return { err: null, n: 0, ok: 1 };
+      case "logout":
+      case "saslStart":
+        throw new StoreError(59, `no such command: '${name}'`);
+      default:
+        throw new StoreError(59, `no such command: '${name}'`);
+    }
+  }
+}
+
+const COMMAND_NAMES = [
+  "hello", "isMaster", "ping", "buildInfo", "getParameter", "serverStatus", "hostInfo", "getLog", "getCmdLineOpts",
+  "listCommands", "connectionStatus", "whatsmyuri", "insert", "find", "getMore", "killCursors", "update", "delete",
+  "findAndModify", "aggregate", "count", "distinct", "create", "drop", "dropDatabase", "listCollections", "listDatabases",
+  "renameCollection", "createIndexes", "listIndexes", "dropIndexes", "collMod", "endSessions", "killAllSessions",
+  "startSession", "commitTransaction", "abortTransaction", "configureFailPoint", "dbStats",
+];

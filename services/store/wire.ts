@@ -1,0 +1,203 @@
+/**
+ * MongoDB wire protocol framing: OP_MSG (2013) with kind-0 body and kind-1 document sequences and
+ * optional CRC-32C checksum, legacy OP_QUERY (2004) for the handshake, OP_REPLY (1) to answer it.
+ * Reply documents may embed pre-serialized documents (`RawDocs`) without re-encoding them.
+ */
+import { BSON, Long } from "bson";
+import { crc32c } from "./crc32c.ts";
+import { StoreError } from "./errors.ts";
+import { DESERIALIZE_OPTIONS } from "./journal.ts";
+import type { Doc } from "./values.ts";
+
+export const OP_REPLY = 1;
+export const OP_QUERY = 2004;
+export const OP_MSG = 2013;
+export const OP_COMPRESSED = 2012;
+export const MAX_MESSAGE_SIZE = 48_000_000;
+export const MAX_BSON_SIZE = 16 * 1024 * 1024;
+
+export interface Header {
+  length: number;
+  requestId: number;
+  responseTo: number;
+  opCode: number;
+}
+
+export interface ParsedMsg {
+  flags: number;
+  body: Doc;
+  /** Document sequences by identifier; each entry keeps the exact bytes. */
+  sequences: Map<string, { docs: Doc[]; raws: Buffer[] }>;
+}
+
+export function readHeader(buf: Buffer, off = 0): Header {
+  return {
+    length: buf.readInt32LE(off),
+    requestId: buf.readInt32LE(off + 4),
+    responseTo: buf.readInt32LE(off + 8),
+    opCode: buf.readInt32LE(off + 12),
+  };
+}
+
+function readBsonAt(buf: Buffer, off: number, end: number): { doc: Doc; raw: Buffer; next: number } {
+  if (off + 5 > end) throw new StoreError(22, "invalid BSON: truncated document");
+  const len = buf.readInt32LE(off);
+  if (len < 5 || off + len > end) throw new StoreError(22, `invalid BSON: document length ${len} exceeds message`);
+  if (len > MAX_BSON_SIZE + 16 * 1024) throw new StoreError(10334, `BSONObj size: ${len} is invalid. Size must be between 0 and 16793600(16MB)`);
+  const raw = buf.subarray(off, off + len);
+  let doc: Doc;
+  try {
+    doc = BSON.deserialize(raw, DESERIALIZE_OPTIONS);
+  } catch (e) {
+    throw new StoreError(22, `invalid BSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return { doc, raw, next: off + len };
+}
+
+/** Parse an OP_MSG whose whole message (header included) is `msg`. */
+export function parseOpMsg(msg: Buffer): ParsedMsg {
+  const flags = msg.readUInt32LE(16);
+  let end = msg.length;
+  if (flags & 1) {
+    if (msg.length < 25) throw new StoreError(22, "OP_MSG too short for checksum");
+    end -= 4;
+    const want = msg.readUInt32LE(end);
+    if (crc32c(msg, 0, end) !== want) throw new StoreError(22, "OP_MSG checksum mismatch");
+  }
+  if (flags & ~0x10003) throw new StoreError(22, `unsupported OP_MSG flag bits ${flags}`);
+  let off = 20;
+  let body: Doc | null = null;
+  const sequences = new Map<string, { docs: Doc[]; raws: Buffer[] }>();
+  while (off < end) {
+    const kind = msg[off++];
+    if (kind === 0) {
+      if (body) throw new StoreError(40430, "Multiple body sections in message");
+      const r = readBsonAt(msg, off, end);
+      body = r.doc;
+      off = r.next;
+    } else if (kind === 1) {
+      if (off + 4 > end) throw new StoreError(22, "truncated document sequence");
+      const size = msg.readInt32LE(off);
+      const seqEnd = off + size;
+      if (size < 5 || seqEnd > end) throw new StoreError(22, "invalid document sequence size");
+      let p = off + 4;
+      const z = msg.indexOf(0, p);
+      if (z < 0 || z >= seqEnd) throw new StoreError(22, "invalid document sequence identifier");
+      const id = msg.toString("utf8", p, z);
+      p = z + 1;
+      const docs: Doc[] = [];
+      const raws: Buffer[] = [];
+      while (p < seqEnd) {
+        const r = readBsonAt(msg, p, seqEnd);
+        docs.push(r.doc);
+        raws.push(r.raw);
+        p = r.next;
+      }
+      sequences.set(id, { docs, raws });
+      off = seqEnd;
+    } else {
+      throw new StoreError(22, `unknown OP_MSG section kind ${kind}`);
+    }
+  }
+  if (!body) throw new StoreError(22, "OP_MSG has no body section");
+  return { flags, body, sequences };
+}
+
+export interface ParsedQuery {
+  flags: number;
+  collection: string;
+  query: Doc;
+}
+
+export function parseOpQuery(msg: Buffer): ParsedQuery {
+  const flags = msg.readInt32LE(16);
+  const z = msg.indexOf(0, 20);
+  if (z < 0) throw new StoreError(22, "invalid OP_QUERY collection name");
+  const collection = msg.toString("utf8", 20, z);
+  const off = z + 1 + 8;
+  const r = readBsonAt(msg, off, msg.length);
+  return { flags, collection, query: r.doc };
+}
+
+/** Pre-serialized documents to embed as a BSON array inside a reply. */
+export class RawDocs {
+  constructor(readonly raws: Buffer[]) {}
+}
+
+/** Serialize a reply document; values that are `RawDocs` become arrays of the given bytes. */
+export function serializeReply(doc: Doc): Buffer {
+  const rawKeys = Object.keys(doc).filter((k) => doc[k] instanceof RawDocs || hasRawDeep(doc[k]));
+  if (rawKeys.length === 0) return Buffer.from(BSON.serialize(doc));
+  const parts: Buffer[] = [];
+  for (const k of Object.keys(doc)) {
+    const v = doc[k];
+    if (v instanceof RawDocs) parts.push(arrayElement(k, v.raws));
+    else if (hasRawDeep(v)) parts.push(element(0x03, k, serializeReply(v as Doc)));
+    else {
+      const one = Buffer.from(BSON.serialize({ [k]: v }));
+      parts.push(one.subarray(4, one.length - 1));
+    }
+  }
+  return finishDoc(parts);
+}
+
+function hasRawDeep(v: unknown): boolean {
+  if (v === null || typeof v !== "object" || Array.isArray(v) || Object.getPrototypeOf(v) !== Object.prototype) return false;
+  for (const x of Object.values(v as Doc)) if (x instanceof RawDocs || hasRawDeep(x)) return true;
+  return false;
+}
+
+function element(type: number, name: string, value: Buffer): Buffer {
+  const n = Buffer.from(name + "\0", "utf8");
+  return Buffer.concat([Buffer.from([type]), n, value]);
+}
+
+function arrayElement(name: string, raws: Buffer[]): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < raws.length; i++) {
+    parts.push(Buffer.from([0x03]), Buffer.from(String(i) + "\0", "latin1"), raws[i]);
+  }
+  return element(0x04, name, finishDoc(parts));
+}
+
+function finishDoc(parts: Buffer[]): Buffer {
+  let len = 5;
+  for (const p of parts) len += p.length;
+  const out = Buffer.allocUnsafe(len);
+  out.writeInt32LE(len, 0);
+  let off = 4;
+  for (const p of parts) {
+    p.copy(out, off);
+    off += p.length;
+  }
+  out[off] = 0;
+  return out;
+}
+
+export function encodeOpMsg(requestId: number, responseTo: number, body: Buffer, flags = 0): Buffer {
+  const out = Buffer.allocUnsafe(16 + 4 + 1 + body.length);
+  out.writeInt32LE(out.length, 0);
+  out.writeInt32LE(requestId, 4);
+  out.writeInt32LE(responseTo, 8);
+  out.writeInt32LE(OP_MSG, 12);
+  out.writeUInt32LE(flags, 16);
+  out[20] = 0;
+  body.copy(out, 21);
+  return out;
+}
+
+export function encodeOpReply(requestId: number, responseTo: number, body: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(16 + 20 + body.length);
+  out.writeInt32LE(out.length, 0);
+  out.writeInt32LE(requestId, 4);
+  out.writeInt32LE(responseTo, 8);
+  out.writeInt32LE(OP_REPLY, 12);
+  out.writeInt32LE(8, 16); // AwaitCapable
+  const zero = Long.ZERO;
+  out.writeInt32LE(zero.low, 20);
+  out.writeInt32LE(zero.high, 24);
+  out.writeInt32LE(0, 28);
+  out.writeInt32LE(1, 32);
+  body.copy(out, 36);
+  return out;
+}
