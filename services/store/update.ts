@@ -125,7 +125,7 @@ export function applyUpdate(
         if (id !== undefined && !opts.isInsert && (base === "_id" || base.startsWith("_id."))) {
           const probe = cloneValue(doc);
           try {
-            mingoUpdate(probe, { [op]: { [p]: arg[p] } }, opts.arrayFilters, opts.filter, { cloneMode: "copy" });
+            mingoUpdate(probe, { [op]: { [p]: arg[p] } }, opts.arrayFilters, undefined, { cloneMode: "copy" });
           } catch {
             throw immutableId(id);
           }
@@ -147,7 +147,8 @@ export function applyUpdate(
     }
     if (Object.keys(ops).length) {
       try {
-        mingoUpdate(out, ops as never, opts.arrayFilters, opts.filter, { cloneMode: "deep" });
+        const positional = !opts.isInsert && Object.values(ops).some((a) => Object.keys(a as Doc).some((p) => p === "$" || p.includes(".$.") || p.endsWith(".$")));
+        mingoUpdate(out, ops as never, opts.arrayFilters, positional ? opts.filter : undefined, { cloneMode: "deep" });
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         if (/no array filter|arrayFilters|identifier/i.test(msg)) throw badValue(msg);

@@ -67,6 +67,7 @@ export function parseOpMsg(msg: Buffer): ParsedMsg {
   if (flags & ~0x10003) throw new StoreError(22, `unsupported OP_MSG flag bits ${flags}`);
   let off = 20;
   let body: Doc | null = null;
+  let bodyDocs: { docs: Doc[]; raws: Buffer[] } | null = null;
   const sequences = new Map<string, { docs: Doc[]; raws: Buffer[] }>();
   while (off < end) {
     const kind = msg[off++];
@@ -75,6 +76,10 @@ export function parseOpMsg(msg: Buffer): ParsedMsg {
       const r = readBsonAt(msg, off, end);
       body = r.doc;
       off = r.next;
+      if (Array.isArray(body.documents)) {
+        const raws = arrayElementRaws(r.raw, "documents");
+        if (raws && raws.length === body.documents.length) bodyDocs = { docs: body.documents as Doc[], raws };
+      }
     } else if (kind === 1) {
       if (off + 4 > end) throw new StoreError(22, "truncated document sequence");
       const size = msg.readInt32LE(off);
@@ -100,6 +105,7 @@ export function parseOpMsg(msg: Buffer): ParsedMsg {
     }
   }
   if (!body) throw new StoreError(22, "OP_MSG has no body section");
+  if (bodyDocs && !sequences.has("documents")) sequences.set("documents", bodyDocs);
   return { flags, body, sequences };
 }
 
@@ -200,4 +206,56 @@ export function encodeOpReply(requestId: number, responseTo: number, body: Buffe
   out.writeInt32LE(1, 32);
   body.copy(out, 36);
   return out;
+}
+
+/** Byte size of a BSON element value of `type` starting at `off`, or -1 if unknown. */
+function valueSize(buf: Buffer, type: number, off: number): number {
+  switch (type) {
+    case 0x01: case 0x09: case 0x11: case 0x12: return 8;
+    case 0x02: case 0x0d: case 0x0e: return 4 + buf.readInt32LE(off);
+    case 0x03: case 0x04: case 0x0f: return buf.readInt32LE(off);
+    case 0x05: return 5 + buf.readInt32LE(off);
+    case 0x06: case 0x0a: case 0x7f: case 0xff: return 0;
+    case 0x07: return 12;
+    case 0x08: return 1;
+    case 0x0b: {
+      const a = buf.indexOf(0, off);
+      const b = buf.indexOf(0, a + 1);
+      return b + 1 - off;
+    }
+    case 0x0c: return 4 + buf.readInt32LE(off) + 12;
+    case 0x10: return 4;
+    case 0x13: return 16;
+    default: return -1;
+  }
+}
+
+/** The exact bytes of each embedded document in the top-level array `field` of a BSON document. */
+export function arrayElementRaws(doc: Buffer, field: string): Buffer[] | null {
+  let off = 4;
+  const end = doc.length - 1;
+  while (off < end) {
+    const type = doc[off];
+    const z = doc.indexOf(0, off + 1);
+    const name = doc.toString("utf8", off + 1, z);
+    const v = z + 1;
+    const size = valueSize(doc, type, v);
+    if (size < 0) return null;
+    if (name === field && type === 0x04) {
+      const out: Buffer[] = [];
+      let p = v + 4;
+      const aend = v + size - 1;
+      while (p < aend) {
+        const t = doc[p];
+        const zz = doc.indexOf(0, p + 1);
+        if (t !== 0x03) return null;
+        const len = doc.readInt32LE(zz + 1);
+        out.push(doc.subarray(zz + 1, zz + 1 + len));
+        p = zz + 1 + len;
+      }
+      return out;
+    }
+    off = v + size;
+  }
+  return null;
 }
