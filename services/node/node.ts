@@ -1,0 +1,242 @@
+/**
+ * A Liaison node: one party's process. Wires the store (embedded or a replica set through the
+ * official driver), identity, partners, ledger, the exchange and the peer API.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { MongoClient, type Db } from "mongodb";
+import type { Message } from "../../gen/liaison/v1/message_pb.ts";
+import { PeerApi } from "../../gen/liaison/v1/peer_pb.ts";
+import type { Receipt } from "../../gen/liaison/v1/envelope_pb.ts";
+import { LiaisonError } from "../errors/index.ts";
+import { createLogger } from "../logging/index.ts";
+import { loadIdentity, signDetached, verifyDetached, verifyPeerCertificate, type Identity, type KeyRing, type KeyRingEntry } from "../identity/index.ts";
+import { startEmbeddedStore, type EmbeddedStore } from "../store/index.ts";
+import {
+  clientCertificateOf,
+  implementService,
+  MAX_RECEIVE_MESSAGE_BYTES,
+  partnerChannelCredentials,
+  PeerClient,
+  peerServerCredentials,
+  serviceDefinition,
+} from "../transport/index.ts";
+import { Receiver, Sender, type SealedEnvelope, type VerifiedSigner } from "../exchange/index.ts";
+import type { NodeConfig } from "./config.ts";
+import { PartnerRegistry } from "./partners.ts";
+import { NodeLedger } from "./ledger.ts";
+
+export interface PeerCallContext {
+  /** The partner authenticated from the TLS client certificate. */
+  peerParty: string;
+}
+
+export interface SendOutcome {
+  sealed: SealedEnvelope;
+  receipts: Map<string, Receipt>;
+  failures: Map<string, LiaisonError>;
+}
+
+export class LiaisonNode {
+  private readonly log;
+  private readonly clients = new Map<string, PeerClient>();
+  private closed = false;
+
+  private constructor(
+    readonly config: NodeConfig,
+    readonly identity: Identity,
+    readonly mongo: MongoClient,
+    readonly db: Db,
+    private readonly store: EmbeddedStore | undefined,
+    readonly partners: PartnerRegistry,
+    readonly ledger: NodeLedger,
+    readonly receiver: Receiver,
+    readonly sender: Sender,
+    private readonly server: grpc.Server,
+    readonly peerPort: number,
+  ) {
+    this.log = createLogger("node", { party: config.party });
+  }
+
+  get party(): string {
+    return this.config.party;
+  }
+
+  get peerAddress(): string {
+    return `${this.config.peer.host}:${this.peerPort}`;
+  }
+
+  get mongoUri(): string | undefined {
+    return this.store?.uri;
+  }
+
+  static async start(config: NodeConfig): Promise<LiaisonNode> {
+    const log = createLogger("node", { party: config.party });
+    const identity = await loadIdentity(config.identityDir);
+    if (identity.party !== config.party) {
+      throw new LiaisonError("CONFIG_INVALID", `identity folder belongs to ${identity.party}, configuration says ${config.party}`);
+    }
+    let store: EmbeddedStore | undefined;
+    let uri: string;
+    if (config.mongodbUri) {
+      uri = config.mongodbUri;
+    } else {
+      const dbpath = join(config.dataDir, "store");
+      mkdirSync(dbpath, { recursive: true, mode: 0o700 });
+      store = await startEmbeddedStore({ dbpath, port: 0 });
+      uri = store.uri;
+      log.info("embedded store started", { dbpath, port: store.port });
+    }
+    const mongo = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 });
+    await mongo.connect();
+    const db = mongo.db(config.database);
+
+    const ledger = await NodeLedger.open(db, identity);
+    const partners = new PartnerRegistry(
+      config.identityDir,
+      identity,
+      async (partner) => {
+        await ledger.append("partner.onboarded", new TextEncoder().encode(JSON.stringify({ party: partner.party, fingerprint: partner.fingerprint })));
+      },
+    );
+    await partners.refresh(true);
+    partners.watch();
+
+    const verifySignature = async (jws: string, payload: Uint8Array, typ: string): Promise<VerifiedSigner> =>
+      verifyWithRing(partners.keyRing, jws, payload, typ);
+    const sign = async (payload: Uint8Array, typ: string): Promise<string> =>
+      signDetached(payload, identity.activeSigningKey.privateKey, { kid: identity.activeSigningKey.kid, typ });
+    const appendToLedger = async (kind: string, bytes: Uint8Array): Promise<number> => (await ledger.append(kind, bytes)).index;
+
+    const receiver = new Receiver({
+      party: config.party,
+      db,
+      verifySignature,
+      signReceipt: sign,
+      appendToLedger,
+      maxEnvelopeBytes: config.limits.maxEnvelopeBytes,
+      freshness: { clockSkewMs: config.limits.clockSkewSeconds * 1000, maxMessageAgeMs: config.limits.maxMessageAgeSeconds * 1000 },
+    });
+    await receiver.init();
+    const sender = new Sender({ party: config.party, db, sign, verifySignature, appendToLedger });
+
+    const server = new grpc.Server({
+      "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES,
+      "grpc.max_send_message_length": MAX_RECEIVE_MESSAGE_BYTES,
+    });
+    const context = (call: grpc.ServerUnaryCall<Buffer, Buffer>): PeerCallContext => {
+      const certificate = clientCertificateOf(call);
+      if (!certificate) throw new LiaisonError("PEER_CERTIFICATE_MISSING", "a client certificate is required on the peer API");
+      const trusted = partners.list().map((p) => ({ party: p.party, caCertPem: p.caCertPem }));
+      return { peerParty: verifyPeerCertificate(certificate, trusted, new Date(), { purpose: "clientAuth" }) };
+    };
+    server.addService(
+      serviceDefinition(PeerApi),
+      implementService(
+        PeerApi,
+        {
+          deliver: async (request, ctx: PeerCallContext) => receiver.deliver(request.bytes, ctx.peerParty),
+          getCheckpoint: async () => {
+            throw new LiaisonError("NOT_FOUND", "checkpoints are not served yet");
+          },
+          getEntry: async () => {
+            throw new LiaisonError("NOT_FOUND", "ledger entries are not served yet");
+          },
+          getConsistencyProof: async () => {
+            throw new LiaisonError("NOT_FOUND", "consistency proofs are not served yet");
+          },
+          cosign: async () => {
+            throw new LiaisonError("NOT_FOUND", "cosigning is not served yet");
+          },
+        },
+        { context, logger: createLogger("peer-api", { party: config.party }) },
+      ),
+    );
+    const peerPort = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(
+        `${config.peer.host}:${config.peer.port}`,
+        peerServerCredentials(identity.tlsCertPem, identity.tlsKeyPem),
+        (error, port) => (error ? reject(error) : resolve(port)),
+      ),
+    );
+    log.info("peer API listening", { address: `${config.peer.host}:${peerPort}` });
+    return new LiaisonNode(config, identity, mongo, db, store, partners, ledger, receiver, sender, server, peerPort);
+  }
+
+  /** The gRPC client for one partner, created once and reused. */
+  clientFor(party: string): PeerClient {
+    const cached = this.clients.get(party);
+    if (cached) return cached;
+    const partner = this.partners.get(party);
+    if (!partner) throw new LiaisonError("NOT_FOUND", `${party} is not an onboarded partner`);
+    const client = new PeerClient({
+      address: partner.endpoint,
+      credentials: partnerChannelCredentials({
+        partnerParty: party,
+        partnerCaPem: partner.caCertPem,
+        ownCertificatePem: this.identity.tlsCertPem,
+        ownPrivateKeyPem: this.identity.tlsKeyPem,
+      }),
+    });
+    this.clients.set(party, client);
+    return client;
+  }
+
+  /** Seal a complete, approved message and deliver it once to each recipient. */
+  async send(message: Message): Promise<SendOutcome> {
+    const sealed = await this.sender.seal(message);
+    const receipts = new Map<string, Receipt>();
+    const failures = new Map<string, LiaisonError>();
+    await Promise.all(
+      sealed.recipients.map(async (party) => {
+        try {
+          receipts.set(party, await this.sender.deliverOnce(sealed, party, this.clientFor(party)));
+        } catch (error) {
+          failures.set(party, error instanceof LiaisonError ? error : new LiaisonError("INTERNAL", "delivery failed", { cause: error }));
+        }
+      }),
+    );
+    return { sealed, receipts, failures };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.partners.stop();
+    for (const client of this.clients.values()) client.close();
+    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+    await this.ledger.close();
+    await this.mongo.close();
+    await this.store?.close();
+    this.log.info("node stopped");
+  }
+}
+
+/** The attested key with this kid, whichever known party it belongs to. */
+function findKey(ring: KeyRing, kid: string): KeyRingEntry | undefined {
+  for (const party of ring.parties()) {
+    const entry = ring.keys(party).find((k) => k.kid === kid);
+    if (entry) return entry;
+  }
+  return undefined;
+}
+
+async function verifyWithRing(ring: KeyRing, jws: string, payload: Uint8Array, typ: string): Promise<VerifiedSigner> {
+  let entry: KeyRingEntry | undefined;
+  await verifyDetached(jws, payload, {
+    typ,
+    algorithms: ["EdDSA"],
+    resolveKey: (header) => {
+      entry = findKey(ring, header.kid);
+      if (!entry) throw new LiaisonError("KEY_UNKNOWN", "the signing key is not attested by any known party");
+      return entry.publicKey;
+    },
+  });
+  const signer = entry!;
+  return { party: signer.party, kid: signer.kid, validFrom: signer.validFrom, ...(signer.retiredAt ? { retiredAt: signer.retiredAt } : {}) };
+}
+
+export async function startNode(config: NodeConfig): Promise<LiaisonNode> {
+  return LiaisonNode.start(config);
+}

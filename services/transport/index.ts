@@ -1,0 +1,18 @@
+// Transport: the peer API over gRPC with mutual TLS.
+// End-user surface first.
+export { PeerClient, type PeerClientOptions } from "./peer-client.ts";
+export { peerServerCredentials, partnerChannelCredentials, clientCertificateOf, type PartnerChannelOptions } from "./credentials.ts";
+export {
+  implementService,
+  serviceDefinition,
+  refusalMetadata,
+  peerRejectionFrom,
+  rejectionDetail,
+  MAX_RECEIVE_MESSAGE_BYTES,
+  REJECTION_CODE_TRAILER,
+  type Received,
+  type ServiceHandlers,
+  type UnaryHandler,
+  type ImplementOptions,
+} from "./grpc.ts";
+export { decodeUntrusted, encode } from "./codec.ts";
