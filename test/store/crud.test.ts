@@ -1,6 +1,8 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Binary, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, Timestamp, type Db, MongoServerError } from "mongodb";
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyDoc = any;
 import { run, type Running } from "./helpers.ts";
 
 describe("embedded store: CRUD through the official driver", () => {
@@ -13,7 +15,7 @@ describe("embedded store: CRUD through the official driver", () => {
   after(async () => r.stop());
 
   it("round-trips every common BSON type unchanged", async () => {
-    const c = db.collection("types");
+    const c = db.collection<AnyDoc>("types");
     const doc = {
       _id: new ObjectId(),
       long: Long.fromString("9007199254740993"),
@@ -55,7 +57,7 @@ describe("embedded store: CRUD through the official driver", () => {
   });
 
   it("matches ObjectId, Date and Decimal128 values in filters", async () => {
-    const c = db.collection("match");
+    const c = db.collection<AnyDoc>("match");
     const id = new ObjectId();
     await c.insertMany([{ _id: id, at: new Date(1000), d: Decimal128.fromString("2.5") }, { at: new Date(5000) }]);
     assert.equal((await c.find({ _id: id }).toArray()).length, 1);
@@ -64,14 +66,14 @@ describe("embedded store: CRUD through the official driver", () => {
   });
 
   it("applies update operators including positional, $[] and arrayFilters", async () => {
-    const c = db.collection("upd");
+    const c = db.collection<AnyDoc>("upd");
     await c.insertOne({ _id: 1, a: 1, grades: [80, 95, 70], items: [{ k: "x", q: 1 }, { k: "y", q: 2 }], tags: ["a"], n: 5 });
     await c.updateOne({ _id: 1 }, { $set: { b: 2 }, $unset: { a: "" }, $inc: { n: 2 }, $mul: { m: 3 }, $min: { lo: 1 }, $max: { hi: 9 } });
     await c.updateOne({ _id: 1, grades: 95 }, { $set: { "grades.$": 96 } });
     await c.updateOne({ _id: 1 }, { $inc: { "items.$[].q": 10 } });
     await c.updateOne({ _id: 1 }, { $set: { "items.$[e].hit": true } }, { arrayFilters: [{ "e.k": "y" }] });
-    await c.updateOne({ _id: 1 }, { $push: { grades: { $each: [50, 99], $sort: -1, $slice: 4 } }, $addToSet: { tags: "a" } });
-    await c.updateOne({ _id: 1 }, { $rename: { b: "bee" }, $currentDate: { at: true }, $pull: { tags: "zzz" } });
+    await c.updateOne({ _id: 1 }, { $push: { grades: { $each: [50, 99], $sort: -1, $slice: 4 } }, $addToSet: { tags: "a" } } as AnyDoc);
+    await c.updateOne({ _id: 1 }, { $rename: { b: "bee" }, $currentDate: { at: true }, $pull: { tags: "zzz" } } as AnyDoc);
     const d = await c.findOne({ _id: 1 });
     assert.ok(d);
     assert.equal(d.a, undefined);
@@ -82,14 +84,14 @@ describe("embedded store: CRUD through the official driver", () => {
     assert.deepEqual(d.items, [{ k: "x", q: 11 }, { k: "y", q: 12, hit: true }]);
     assert.deepEqual(d.tags, ["a"]);
     assert.ok(d.at instanceof Date);
-    await c.updateOne({ _id: 1 }, { $pop: { grades: 1 }, $pullAll: { tags: ["a"] } });
+    await c.updateOne({ _id: 1 }, { $pop: { grades: 1 }, $pullAll: { tags: ["a"] } } as AnyDoc);
     const e = await c.findOne({ _id: 1 });
     assert.deepEqual(e?.grades, [99, 96, 80]);
     assert.deepEqual(e?.tags, []);
   });
 
   it("supports pipeline-style updates and updateMany", async () => {
-    const c = db.collection("pipe");
+    const c = db.collection<AnyDoc>("pipe");
     await c.insertMany([{ v: 1 }, { v: 2 }, { v: 3 }]);
     const res = await c.updateMany({ v: { $gte: 2 } }, [{ $set: { w: { $multiply: ["$v", 10] } } }]);
     assert.equal(res.matchedCount, 2);
@@ -98,7 +100,7 @@ describe("embedded store: CRUD through the official driver", () => {
   });
 
   it("upserts with the filter's equality fields and $setOnInsert", async () => {
-    const c = db.collection("ups");
+    const c = db.collection<AnyDoc>("ups");
     const r1 = await c.updateOne({ k: "a", n: { $gt: 1 } }, { $set: { v: 1 }, $setOnInsert: { created: true } }, { upsert: true });
     assert.equal(r1.upsertedCount, 1);
     assert.ok(r1.upsertedId);
@@ -113,7 +115,7 @@ describe("embedded store: CRUD through the official driver", () => {
   });
 
   it("reports unique violations as MongoDB does: code 11000, keyPattern, keyValue, E11000 errmsg", async () => {
-    const c = db.collection("uniq");
+    const c = db.collection<AnyDoc>("uniq");
     await c.createIndex({ email: 1 }, { unique: true });
     await c.insertOne({ email: "a@x" });
     await assert.rejects(c.insertOne({ email: "a@x" }), (e: MongoServerError) => {
@@ -131,13 +133,13 @@ describe("embedded store: CRUD through the official driver", () => {
   });
 
   it("enforces compound unique indexes and honours sparse and partial unique indexes", async () => {
-    const cc = db.collection("uniq2c");
+    const cc = db.collection<AnyDoc>("uniq2c");
     await cc.createIndex({ a: 1, b: -1 }, { unique: true });
     await cc.insertMany([{ a: 1, b: 1 }, { a: 1, b: 2 }, { a: 2, b: 1 }]);
     await assert.rejects(cc.insertOne({ a: 1, b: 2 }), (e: MongoServerError) => e.code === 11000 && e.keyPattern?.b === -1);
     await cc.insertOne({ a: 3 });
     await assert.rejects(cc.insertOne({ a: 3, b: null }), (e: MongoServerError) => e.code === 11000);
-    const c = db.collection("uniq2");
+    const c = db.collection<AnyDoc>("uniq2");
     await c.createIndex({ s: 1 }, { unique: true, sparse: true });
     await c.createIndex({ p: 1 }, { unique: true, partialFilterExpression: { live: true } });
     await c.insertMany([{ p: 1 }, { p: 1 }, { p: 1, live: true }]);
@@ -146,7 +148,7 @@ describe("embedded store: CRUD through the official driver", () => {
   });
 
   it("iterates a cursor with getMore over thousands of documents", async () => {
-    const c = db.collection("many");
+    const c = db.collection<AnyDoc>("many");
     const docs = Array.from({ length: 5000 }, (_, i) => ({ i }));
     await c.insertMany(docs);
     let n = 0;
@@ -162,7 +164,7 @@ describe("embedded store: CRUD through the official driver", () => {
   });
 
   it("uses an index for equality, range and sorted lookups with the same results as a scan", async () => {
-    const c = db.collection("idx");
+    const c = db.collection<AnyDoc>("idx");
     await c.insertMany(Array.from({ length: 2000 }, (_, i) => ({ k: i % 100, s: `v${i}`, arr: [i, i + 1] })));
     const before = await c.find({ k: { $gte: 10, $lt: 13 } }).toArray();
     await c.createIndex({ k: 1 });
@@ -178,8 +180,8 @@ describe("embedded store: CRUD through the official driver", () => {
   });
 
   it("runs aggregate pipelines with $group, $lookup, $out and $merge", async () => {
-    const orders = db.collection("orders");
-    const people = db.collection("people");
+    const orders = db.collection<AnyDoc>("orders");
+    const people = db.collection<AnyDoc>("people");
     await people.insertMany([{ _id: 1 as unknown as ObjectId, name: "An" }, { _id: 2 as unknown as ObjectId, name: "Bo" }]);
     await orders.insertMany([{ who: 1, amt: 5 }, { who: 1, amt: 7 }, { who: 2, amt: 1 }]);
     const g = await orders.aggregate([{ $group: { _id: "$who", total: { $sum: "$amt" } } }, { $sort: { _id: 1 } }]).toArray();
@@ -187,15 +189,15 @@ describe("embedded store: CRUD through the official driver", () => {
     const l = await orders.aggregate([{ $match: { who: 2 } }, { $lookup: { from: "people", localField: "who", foreignField: "_id", as: "p" } }]).toArray();
     assert.equal(l[0].p[0].name, "Bo");
     await orders.aggregate([{ $group: { _id: "$who", total: { $sum: "$amt" } } }, { $out: "totals" }]).toArray();
-    assert.equal(await db.collection("totals").countDocuments(), 2);
+    assert.equal(await db.collection<AnyDoc>("totals").countDocuments(), 2);
     await orders.aggregate([{ $match: { who: 2 } }, { $project: { _id: "$who", extra: "yes" } }, { $merge: { into: "totals" } }]).toArray();
-    const t2 = await db.collection("totals").findOne({ _id: 2 as unknown as ObjectId });
+    const t2 = await db.collection<AnyDoc>("totals").findOne({ _id: 2 as unknown as ObjectId });
     assert.equal(t2?.total, 1);
     assert.equal(t2?.extra, "yes");
   });
 
   it("implements findOneAndUpdate, findOneAndReplace and findOneAndDelete", async () => {
-    const c = db.collection("fam");
+    const c = db.collection<AnyDoc>("fam");
     await c.insertMany([{ k: 1, v: "a" }, { k: 2, v: "b" }]);
     const before = await c.findOneAndUpdate({ k: 1 }, { $set: { v: "A" } });
     assert.equal(before?.v, "a");
@@ -212,7 +214,7 @@ describe("embedded store: CRUD through the official driver", () => {
   });
 
   it("counts and lists distinct values, collections and indexes", async () => {
-    const c = db.collection("meta");
+    const c = db.collection<AnyDoc>("meta");
     await c.insertMany([{ t: ["a", "b"] }, { t: "a" }, { t: "c" }]);
     await c.createIndex({ t: 1 }, { name: "t_idx" });
     assert.equal(await c.countDocuments({ t: "a" }), 2);
@@ -232,22 +234,22 @@ describe("embedded store: CRUD through the official driver", () => {
   });
 
   it("renames and drops collections and databases", async () => {
-    const c = db.collection("ren1");
+    const c = db.collection<AnyDoc>("ren1");
     await c.insertOne({ a: 1 });
     await c.rename("ren2");
-    assert.equal(await db.collection("ren2").countDocuments(), 1);
-    assert.equal(await db.collection("ren1").countDocuments(), 0);
-    await assert.rejects(db.collection("nope").rename("x"), (e: MongoServerError) => e.code === 26);
+    assert.equal(await db.collection<AnyDoc>("ren2").countDocuments(), 1);
+    assert.equal(await db.collection<AnyDoc>("ren1").countDocuments(), 0);
+    await assert.rejects(db.collection<AnyDoc>("nope").rename("x"), (e: MongoServerError) => e.code === 26);
     await db.createCollection("made");
     await assert.rejects(db.createCollection("made"), (e: MongoServerError) => e.code === 48);
     const other = r.client.db("gone");
-    await other.collection("x").insertOne({});
+    await other.collection<AnyDoc>("x").insertOne({});
     await other.dropDatabase();
     assert.equal((await other.listCollections().toArray()).length, 0);
   });
 
   it("rejects invalid operators and documents with MongoDB's codes", async () => {
-    const c = db.collection("bad");
+    const c = db.collection<AnyDoc>("bad");
     await c.insertOne({ a: 1 });
     await assert.rejects(c.find({ a: { $foo: 1 } }).toArray(), (e: MongoServerError) => e.code === 2 && /unknown operator: \$foo/.test(e.message));
     await assert.rejects(c.updateOne({}, { $foo: { a: 1 } } as never), (e: MongoServerError) => e.code === 9 && /Unknown modifier: \$foo/.test(e.message));
@@ -266,7 +268,7 @@ describe("embedded store: CRUD through the official driver", () => {
   });
 
   it("does not apply a retried write twice (same lsid and txnNumber)", async () => {
-    const c = db.collection("retry");
+    const c = db.collection<AnyDoc>("retry");
     const session = r.client.startSession();
     const lsid = session.id;
     const cmd = { insert: "retry", documents: [{ n: 1 }], lsid, txnNumber: Long.fromNumber(1) };
