@@ -78,7 +78,7 @@ describe("embedded store: bad input on a raw socket", () => {
   });
 
   it("answers the legacy OP_QUERY isMaster handshake with OP_REPLY", async () => {
-    const q = Buffer.from(new (await import("mongodb")).BSON.serialize({ isMaster: 1 }) as Uint8Array);
+    const q = Buffer.from((await import("mongodb")).BSON.serialize({ isMaster: 1 }));
     const name = Buffer.from("admin.$cmd\0");
     const body = Buffer.concat([Buffer.alloc(4), name, Buffer.from([0, 0, 0, 0, 255, 255, 255, 255]), q]);
     const msg = Buffer.concat([header(16 + body.length, 2004), body]);

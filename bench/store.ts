@@ -1,0 +1,181 @@
+/**
+ * Embedded store benchmark: acknowledged inserts (1 and 32 clients), indexed vs unindexed finds on
+ * 100k documents, a $group aggregate, transaction commits, recovery time after 1M writes, and a raw
+ * OP_MSG echo over loopback as the ceiling for indexed finds. Run: `npx tsx bench/store.ts`.
+ */
+import net from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { BSON, MongoClient } from "mongodb";
+import { startEmbeddedStore } from "../services/store/index.ts";
+
+const progress = (m: string): void => {
+  process.stderr.write(`[bench store] ${m}\n`);
+};
+
+function pct(xs: number[], p: number): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+}
+
+async function timed(clients: number, total: number, op: (i: number) => Promise<unknown>): Promise<{ rate: number; p50: number; p99: number }> {
+  const lat: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let i = next++; i < total; i = next++) {
+        const s = performance.now();
+        await op(i);
+        lat.push(performance.now() - s);
+      }
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  return { rate: total / secs, p50: pct(lat, 50), p99: pct(lat, 99) };
+}
+
+function line(name: string, r: { rate: number; p50: number; p99: number }): string {
+  return `${name.padEnd(44)} ${r.rate.toFixed(0).padStart(8)}/s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms`;
+}
+
+/** A tiny server answering any OP_MSG with a fixed `{ok: 1}` reply. */
+async function echoServer(): Promise<net.Server> {
+  const body = Buffer.from(BSON.serialize({ ok: 1 }));
+  const srv = net.createServer((sock) => {
+    sock.setNoDelay(true);
+    let buf = Buffer.alloc(0);
+    sock.on("data", (d: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, d]) : d;
+      while (buf.length >= 16 && buf.length >= buf.readInt32LE(0)) {
+        const len = buf.readInt32LE(0);
+        const reqId = buf.readInt32LE(4);
+        const opCode = buf.readInt32LE(12);
+        buf = buf.subarray(len);
+        let reply: Buffer;
+        const helloBody = Buffer.from(
+          BSON.serialize({ isWritablePrimary: true, ismaster: true, maxWireVersion: 21, minWireVersion: 0, maxBsonObjectSize: 16777216, maxMessageSizeBytes: 48000000, maxWriteBatchSize: 100000, localTime: new Date(), ok: 1 }),
+        );
+        const payload = opCode === 2004 || reqId <= 2 ? helloBody : body;
+        if (opCode === 2004) {
+          reply = Buffer.alloc(36 + payload.length);
+          reply.writeInt32LE(reply.length, 0);
+          reply.writeInt32LE(0, 4);
+          reply.writeInt32LE(reqId, 8);
+          reply.writeInt32LE(1, 12);
+          reply.writeInt32LE(1, 32);
+          payload.copy(reply, 36);
+        } else {
+          reply = Buffer.alloc(21 + payload.length);
+          reply.writeInt32LE(reply.length, 0);
+          reply.writeInt32LE(0, 4);
+          reply.writeInt32LE(reqId, 8);
+          reply.writeInt32LE(2013, 12);
+          payload.copy(reply, 21);
+        }
+        sock.write(reply);
+      }
+    });
+    sock.on("error", () => undefined);
+  });
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  return srv;
+}
+
+export async function benchStore(): Promise<void> {
+  const dbpath = mkdtempSync(path.join(tmpdir(), "liaison-bench-store-"));
+  const out: string[] = [];
+  try {
+    let store = await startEmbeddedStore({ dbpath, port: 0 });
+    let client = new MongoClient(`mongodb://127.0.0.1:${store.port}/?directConnection=true`, { maxPoolSize: 64 });
+    await client.connect();
+    const db = client.db("bench");
+
+    progress("inserts, 1 client");
+    const ins = db.collection("ins");
+    out.push(line("insert (acknowledged, on disk), 1 client", await timed(1, 1500, (i) => ins.insertOne({ i, pad: "x".repeat(64) }))));
+    progress("inserts, 32 clients");
+    out.push(line("insert (acknowledged, on disk), 32 clients", await timed(32, 20000, (i) => ins.insertOne({ j: i, pad: "x".repeat(64) }))));
+
+    progress("loading 100k documents");
+    const docs = db.collection("docs");
+    for (let b = 0; b < 100; b++) {
+      await docs.insertMany(Array.from({ length: 1000 }, (_, k) => ({ n: b * 1000 + k, u: b * 1000 + k, g: k % 10, s: `s${k}` })));
+    }
+    await docs.createIndex({ n: 1 });
+    progress("indexed finds");
+    const idx = await timed(8, 20000, (i) => docs.findOne({ n: (i * 7919) % 100000 }));
+    out.push(line("find by indexed field (100k docs), 8 clients", idx));
+    progress("unindexed finds");
+    out.push(line("find by unindexed field (100k docs), 8 clients", await timed(8, 40, (i) => docs.findOne({ u: (i * 7919) % 100000 }))));
+    progress("aggregate");
+    const a0 = performance.now();
+    await docs.aggregate([{ $group: { _id: "$g", c: { $sum: 1 }, m: { $avg: "$n" } } }]).toArray();
+    out.push(`${"aggregate $group over 100k docs".padEnd(44)} ${(performance.now() - a0).toFixed(0).padStart(8)} ms`);
+
+    progress("transactions");
+    const ta = db.collection("ta");
+    const tb = db.collection("tb");
+    out.push(
+      line(
+        "transaction commits (2 docs, 2 colls), 8 clients",
+        await timed(8, 2000, async (i) => {
+          const s = client.startSession();
+          try {
+            await s.withTransaction(async () => {
+              await ta.insertOne({ i }, { session: s });
+              await tb.insertOne({ i }, { session: s });
+            });
+          } finally {
+            await s.endSession();
+          }
+        }),
+      ),
+    );
+
+    progress("echo baseline");
+    const echo = await echoServer();
+    const port = (echo.address() as net.AddressInfo).port;
+    const ec = new MongoClient(`mongodb://127.0.0.1:${port}/?directConnection=true`, { maxPoolSize: 64 });
+    await ec.connect();
+    const eres = await timed(8, 20000, () => ec.db("admin").command({ ping: 1 }));
+    out.push(line("raw OP_MSG echo (same driver), 8 clients", eres));
+    out.push(`${"indexed find / echo ratio".padEnd(44)} ${((100 * idx.rate) / eres.rate).toFixed(0).padStart(8)} %`);
+    await ec.close();
+    echo.close();
+
+    progress("writing up to 1M documents for recovery");
+    const big = db.collection("big");
+    const batch = Array.from({ length: 10000 }, (_, k) => ({ k, v: "y".repeat(20) }));
+    const w0 = performance.now();
+    for (let b = 0; b < 86; b++) {
+      await big.insertMany(batch.map((d) => ({ ...d, b })), { ordered: false });
+      if (performance.now() - w0 > 60000) break;
+    }
+    const total = await big.estimatedDocumentCount();
+    await client.close();
+    await store.close();
+    progress("restarting");
+    const r0 = performance.now();
+    store = await startEmbeddedStore({ dbpath, port: 0 });
+    const rec = performance.now() - r0;
+    client = new MongoClient(store.uri);
+    await client.connect();
+    const after = await client.db("bench").collection("big").estimatedDocumentCount();
+    out.push(`${`startup (recovery) after ${after + 121500} writes`.padEnd(44)} ${rec.toFixed(0).padStart(8)} ms   (${total} docs in big)`);
+    await client.close();
+    await store.close();
+  } finally {
+    rmSync(dbpath, { recursive: true, force: true });
+  }
+  process.stdout.write(out.join("\n") + "\n");
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  benchStore().catch((e: unknown) => {
+    process.stderr.write(String(e) + "\n");
+    process.exit(1);
+  });
+}
