@@ -46,7 +46,7 @@ async function echoServer(): Promise<net.Server> {
   const body = Buffer.from(BSON.serialize({ ok: 1 }));
   const srv = net.createServer((sock) => {
     sock.setNoDelay(true);
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     sock.on("data", (d: Buffer) => {
       buf = buf.length ? Buffer.concat([buf, d]) : d;
       while (buf.length >= 16 && buf.length >= buf.readInt32LE(0)) {
@@ -150,7 +150,7 @@ export async function benchStore(): Promise<void> {
     const big = db.collection("big");
     const batch = Array.from({ length: 10000 }, (_, k) => ({ k, v: "y".repeat(20) }));
     const w0 = performance.now();
-    for (let b = 0; b < 86; b++) {
+    for (let b = 0; b < 88; b++) {
       await big.insertMany(batch.map((d) => ({ ...d, b })), { ordered: false });
       if (performance.now() - w0 > 60000) break;
     }

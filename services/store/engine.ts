@@ -689,7 +689,7 @@ export class Engine {
       chunks.push({ ns: coll.ns, raws });
     }
     const rotation = this.journal.rotate();
-    const newGen = this.journal.gen + 1;
+    const newGen = this.journal.gen;
     await rotation;
     const started = Date.now();
     function* records(): Generator<Uint8Array> {

@@ -154,7 +154,7 @@ interface Waiter {
 
 /** The open journal file with group commit. */
 export class Journal {
-  private fh: fsp.FileHandle | null = null;
+  private fhReady: Promise<fsp.FileHandle> | null = null;
   private pending: Buffer[] = [];
   private waiters: Waiter[] = [];
   private flushing: Promise<void> | null = null;
@@ -173,8 +173,8 @@ export class Journal {
 
   async open(): Promise<void> {
     const file = path.join(this.dbpath, journalName(this.gen));
-    this.fh = await fsp.open(file, "a");
-    this.size = (await this.fh.stat()).size;
+    this.fhReady = fsp.open(file, "a");
+    this.size = (await (await this.fhReady).stat()).size;
     await syncDir(this.dbpath);
   }
 
@@ -198,8 +198,8 @@ export class Journal {
       this.pending = [];
       this.waiters = [];
       try {
-        const fh = this.fh;
-        if (!fh) throw new Error("journal is closed");
+        if (!this.fhReady) throw new Error("journal is closed");
+        const fh = await this.fhReady;
         let total = 0;
         for (const b of bufs) total += b.length;
         const joined = bufs.length === 1 ? bufs[0] : Buffer.concat(bufs, total);
@@ -223,20 +223,29 @@ export class Journal {
     while (this.flushing) await this.flushing;
   }
 
-  /** Switch to journal gen+1 (after draining); returns the old gen. */
-  async rotate(): Promise<number> {
-    await this.drain();
-    const old = this.gen;
-    await this.fh?.close();
-    this.gen = old + 1;
-    await this.open();
-    return old;
+  /**
+   * Switch to journal gen+1 now: records appended from this moment go to the new file. Resolves
+   * when the old file's in-flight writes are done and it is closed.
+   */
+  rotate(): Promise<void> {
+    const oldReady = this.fhReady;
+    const oldFlush = this.flushing;
+    this.gen += 1;
+    this.size = 0;
+    this.fhReady = fsp.open(path.join(this.dbpath, journalName(this.gen)), "a");
+    return (async () => {
+      await oldFlush;
+      await (await oldReady)?.close();
+      await this.fhReady;
+      await syncDir(this.dbpath);
+    })();
   }
 
   async close(): Promise<void> {
     await this.drain();
-    await this.fh?.close();
-    this.fh = null;
+    const fh = this.fhReady;
+    this.fhReady = null;
+    await (await fh)?.close();
   }
 }
 
