@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Binary, type Db, MongoClient } from "mongodb";
-import { LiaisonError } from "../errors/index.ts";
-import { type EmbeddedStore, startEmbeddedStore } from "../store/index.ts";
+import { LiaisonError } from "../../errors/index.ts";
+import { type EmbeddedStore, startEmbeddedStore } from "../../store/index.ts";
 import {
   COLLECTIONS,
   ed25519NoteVerifier,
@@ -27,7 +27,7 @@ import {
   verifyInclusion,
   verifyLedger,
   witnessCheckpoint,
-} from "./index.ts";
+} from "../index.ts";
 
 let store: EmbeddedStore | undefined;
 let dir: string | undefined;
