@@ -24,7 +24,7 @@ import {
   DEFAULT_FRESHNESS,
   type FreshnessPolicy,
 } from "./rules.ts";
-import type { LedgerAppend, ReceiptSigner, SignatureCheck } from "./ports.ts";
+import type { LedgerAppend, OnRecorded, ReceiptSigner, SignatureCheck } from "./ports.ts";
 
 export const ENVELOPE_TYP = "liaison-message+jws";
 export const RECEIPT_TYP = "liaison-receipt+jws";
@@ -64,6 +64,8 @@ export interface ReceiverOptions {
   freshness?: FreshnessPolicy;
   /** Business rules of the domain contexts (notices, cases, ...), run last. */
   businessRules?: (message: Message, senderParty: string) => Promise<void>;
+  /** Domain projections, run once the envelope is recorded. */
+  onRecorded?: OnRecorded;
   clock?: () => Date;
 }
 
@@ -199,6 +201,14 @@ export class Receiver {
       create(SignedReceiptSchema, { receipt: receiptBytes, jws: await this.options.signReceipt(receiptBytes, RECEIPT_TYP) }),
     );
     await this.options.appendToLedger("receipt.issued", signedReceiptBytes);
+    await this.options.onRecorded?.({
+      direction: "received",
+      messageId: header.messageId,
+      message,
+      envelopeBytes,
+      ledgerIndex,
+      recordedAt: now,
+    });
     await this.received.updateOne(
       { _id: header.messageId },
       { $set: { state: "recorded", receivedAt: now, ledgerIndex, signedReceipt: new Binary(signedReceiptBytes) } },

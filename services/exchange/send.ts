@@ -16,7 +16,7 @@ import { createLogger } from "../logging/index.ts";
 import { decodeUntrusted, encode, type PeerClient } from "../transport/index.ts";
 import { checkHeaderShape, checkSchema } from "./rules.ts";
 import { ENVELOPE_TYP, RECEIPT_TYP, sha256 } from "./receive.ts";
-import type { LedgerAppend, ReceiptSigner, SignatureCheck } from "./ports.ts";
+import type { LedgerAppend, OnRecorded, ReceiptSigner, SignatureCheck } from "./ports.ts";
 
 export interface SealedEnvelope {
   messageId: string;
@@ -52,6 +52,8 @@ export interface SenderOptions {
   sign: ReceiptSigner;
   verifySignature: SignatureCheck;
   appendToLedger: LedgerAppend;
+  /** Domain projections, run once the envelope is sealed and recorded. */
+  onRecorded?: OnRecorded;
 }
 
 export class Sender {
@@ -88,7 +90,27 @@ export class Sender {
       ledgerIndex,
       deliveries,
     });
+    await this.options.onRecorded?.({
+      direction: "sent",
+      messageId: message.header.messageId,
+      message,
+      envelopeBytes,
+      ledgerIndex,
+      recordedAt: new Date(),
+    });
     return { messageId: message.header.messageId, recipients: [...message.header.recipientParties], envelopeBytes, envelopeSha256 };
+  }
+
+  /** A sealed envelope as recorded, by message id (the outbox delivers from this). */
+  async sealedById(messageId: string): Promise<SealedEnvelope | undefined> {
+    const doc = await this.sent.findOne({ _id: messageId });
+    if (!doc) return undefined;
+    return {
+      messageId,
+      recipients: Object.keys(doc.deliveries),
+      envelopeBytes: new Uint8Array(doc.envelope.buffer),
+      envelopeSha256: new Uint8Array(doc.envelopeSha256.buffer),
+    };
   }
 
   /**

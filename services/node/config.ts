@@ -27,6 +27,8 @@ export const NodeConfigSchema = z
     database: z.string().default("liaison"),
     /** The peer API (partners, mutual TLS). */
     peer: hostPort,
+    /** The local API (officers' tools, the gateway); loopback only unless you know why. */
+    local: hostPort.optional(),
     /** Address partners use to reach the peer API (put in the partner bundle). */
     advertisedEndpoint: z.string().optional(),
     limits: z

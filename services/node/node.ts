@@ -22,10 +22,12 @@ import {
   peerServerCredentials,
   serviceDefinition,
 } from "../transport/index.ts";
-import { Receiver, Sender, type SealedEnvelope, type VerifiedSigner } from "../exchange/index.ts";
+import { Outbox, Receiver, Sender, type SealedEnvelope, type VerifiedSigner } from "../exchange/index.ts";
+import { checkBusinessRules, initViews, projectRecorded, type DomainContext } from "../views/index.ts";
 import type { NodeConfig } from "./config.ts";
 import { PartnerRegistry } from "./partners.ts";
 import { NodeLedger } from "./ledger.ts";
+import { startLocalApi, type LocalApiServer } from "./local-api.ts";
 
 export interface PeerCallContext {
   /** The partner authenticated from the TLS client certificate. */
@@ -42,6 +44,7 @@ export class LiaisonNode {
   private readonly log;
   private readonly clients = new Map<string, PeerClient>();
   private closed = false;
+  localApi: LocalApiServer | undefined;
 
   private constructor(
     readonly config: NodeConfig,
@@ -53,6 +56,7 @@ export class LiaisonNode {
     readonly ledger: NodeLedger,
     readonly receiver: Receiver,
     readonly sender: Sender,
+    readonly outbox: Outbox,
     private readonly server: grpc.Server,
     readonly peerPort: number,
   ) {
@@ -109,6 +113,9 @@ export class LiaisonNode {
       signDetached(payload, identity.activeSigningKey.privateKey, { kid: identity.activeSigningKey.kid, typ });
     const appendToLedger = async (kind: string, bytes: Uint8Array): Promise<number> => (await ledger.append(kind, bytes)).index;
 
+    const domain: DomainContext = { db, self: config.party };
+    await initViews(domain);
+    const onRecorded = (record: Parameters<typeof projectRecorded>[0]) => projectRecorded(record, domain);
     const receiver = new Receiver({
       party: config.party,
       db,
@@ -117,9 +124,15 @@ export class LiaisonNode {
       appendToLedger,
       maxEnvelopeBytes: config.limits.maxEnvelopeBytes,
       freshness: { clockSkewMs: config.limits.clockSkewSeconds * 1000, maxMessageAgeMs: config.limits.maxMessageAgeSeconds * 1000 },
+      businessRules: (message, senderParty) => checkBusinessRules(message, senderParty, domain),
+      onRecorded,
     });
     await receiver.init();
-    const sender = new Sender({ party: config.party, db, sign, verifySignature, appendToLedger });
+    const sender = new Sender({ party: config.party, db, sign, verifySignature, appendToLedger, onRecorded });
+    // The outbox needs clients, which need the node: it is bound once the node exists.
+    let node: LiaisonNode | undefined;
+    const outbox = new Outbox({ db, sender, clientFor: (party) => node!.clientFor(party) });
+    await outbox.init();
 
     const server = new grpc.Server({
       "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES,
@@ -161,7 +174,10 @@ export class LiaisonNode {
       ),
     );
     log.info("peer API listening", { address: `${config.peer.host}:${peerPort}` });
-    return new LiaisonNode(config, identity, mongo, db, store, partners, ledger, receiver, sender, server, peerPort);
+    node = new LiaisonNode(config, identity, mongo, db, store, partners, ledger, receiver, sender, outbox, server, peerPort);
+    await outbox.resume();
+    if (config.local) node.localApi = await startLocalApi(node, config.local);
+    return node;
   }
 
   /** The gRPC client for one partner, created once and reused. */
@@ -183,7 +199,17 @@ export class LiaisonNode {
     return client;
   }
 
-  /** Seal a complete, approved message and deliver it once to each recipient. */
+  /**
+   * Seal a complete, approved message and queue it for every recipient. Resolves once it is
+   * durably recorded; delivery follows from the outbox, in order per partner, with retries.
+   */
+  async submit(message: Message): Promise<SealedEnvelope> {
+    const sealed = await this.sender.seal(message);
+    await this.outbox.enqueue(sealed);
+    return sealed;
+  }
+
+  /** Seal a complete, approved message and deliver it once to each recipient, now (no queue). */
   async send(message: Message): Promise<SendOutcome> {
     const sealed = await this.sender.seal(message);
     const receipts = new Map<string, Receipt>();
@@ -204,6 +230,8 @@ export class LiaisonNode {
     if (this.closed) return;
     this.closed = true;
     this.partners.stop();
+    await this.localApi?.close();
+    await this.outbox.stop();
     for (const client of this.clients.values()) client.close();
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     await this.ledger.close();
