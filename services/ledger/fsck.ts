@@ -48,9 +48,10 @@ export async function verifyLedger(db: Db, pageSize = 4096): Promise<LedgerRepor
       const leaf = hashLeaf(bytesOf(e.bytes));
       if (!equalHashes(leaf, bytesOf(e.leafHash))) return fail(`entry ${e.index}: stored leaf hash is not the hash of its bytes`, e.index);
       const res = appendLeaves(frontier, [leaf]);
-      const stored = await c.nodes.find({ _id: { $in: res.newNodes.map(nodeKey) } }).toArray();
+      const inner = res.newNodes.filter((n) => n.level > 0);
+      const stored = inner.length > 0 ? await c.nodes.find({ _id: { $in: inner.map(nodeKey) } }).toArray() : [];
       const byKey = new Map(stored.map((d) => [d._id, bytesOf(d.hash)]));
-      for (const n of res.newNodes) {
+      for (const n of inner) {
         const h = byKey.get(nodeKey(n));
         if (!h) return fail(`node ${nodeKey(n)} is missing`, e.index);
         if (!equalHashes(h, n.hash)) return fail(`node ${nodeKey(n)} differs from the entries`, e.index);

@@ -5,7 +5,7 @@
  * (up to `maxBatch`) and, in ONE MongoDB multi-document transaction:
  *   1. re-checks and writes the lease (a process that lost it cannot append);
  *   2. inserts the entries (unique on index);
- *   3. inserts the new perfect nodes (write-once, unique on (level, index));
+ *   3. inserts the new perfect nodes of level >= 1 (write-once, unique on (level, index));
  *   4. moves the tree head from {size: n} to {size: n + k, root} (conditional on n).
  * Only after the commit are the waiters resolved. The frontier (right-edge perfect nodes) lives
  * in memory and is reloaded from the stored nodes on start and after any failed batch.
@@ -245,14 +245,17 @@ export class LedgerSequencer {
       leafHash: bin(p.leafHash),
       appendedAt: at,
     }));
-    const nodes: NodeDoc[] = appended.newNodes.map((n) => ({ _id: nodeKey(n), level: n.level, index: n.index, hash: bin(n.hash) }));
+    // Level-0 nodes are the entries' leaf hashes: stored once, in the entries.
+    const nodes: NodeDoc[] = appended.newNodes
+      .filter((n) => n.level > 0)
+      .map((n) => ({ _id: nodeKey(n), level: n.level, index: n.index, hash: bin(n.hash) }));
     const c = ledgerCollections(this.db);
     const session = this.client.startSession();
     try {
       await session.withTransaction(async () => {
         if (!(await checkLeaseInTransaction(this.db, session, this.owner, this.now()))) throw leaseLost();
         await c.entries.insertMany(entries, { session });
-        await c.nodes.insertMany(nodes, { session });
+        if (nodes.length > 0) await c.nodes.insertMany(nodes, { session });
         const head = await c.checkpoints.updateOne(
           { _id: "head", size: start } as Partial<HeadDoc>,
           { $set: { size: appended.frontier.size, root: bin(appended.root), updatedAt: at } },

@@ -4,8 +4,9 @@
  *   ledger_entries      { _id: index, index, kind, bytes: Binary, leafHash: Binary, appendedAt }
  *                       unique on index. Append-only: written once, in the batch transaction.
  *   ledger_nodes        { _id: "<level>/<index>", level, index, hash: Binary }
- *                       unique on (level, index). Perfect nodes only (level 0 = leaf hashes);
- *                       write-once: a second write of the same node fails on the unique index.
+ *                       unique on (level, index). Perfect nodes of level >= 1 only: a level-0
+ *                       node is the entry's leafHash, kept once, in ledger_entries.
+ *                       Write-once: a second write of the same node fails on the unique index.
  *   ledger_checkpoints  { _id: "head", size, root: Binary, updatedAt }   the tree head
  *                       { _id: <size>, size, root: Binary, note, signedAt } signed checkpoints
  *   ledger_cosignatures { _id: "<size>/<cosigner>", size, cosigner, line, timestamp, receivedAt }
@@ -133,15 +134,27 @@ export async function readTreeHead(db: Db, session?: ClientSession): Promise<Tre
   return { size: doc.size, root: bytesOf(doc.root) };
 }
 
-/** Fetches perfect nodes by ID (one query), in the order asked. LEDGER_CORRUPT when one is missing. */
+/**
+ * Fetches perfect nodes by ID (at most two queries: level 0 from the entries' leaf hashes, the
+ * rest from ledger_nodes), in the order asked. LEDGER_CORRUPT when one is missing.
+ */
 export async function readNodes(db: Db, ids: readonly NodeId[], session?: ClientSession): Promise<Uint8Array[]> {
   if (ids.length === 0) return [];
-  const keys = ids.map(nodeKey);
-  const docs = await ledgerCollections(db).nodes.find({ _id: { $in: keys } }, { session }).toArray();
-  const byKey = new Map(docs.map((d) => [d._id, bytesOf(d.hash)]));
-  return keys.map((k) => {
-    const h = byKey.get(k);
-    if (!h) throw new LiaisonError("LEDGER_CORRUPT", `ledger node ${k} is missing`);
+  const c = ledgerCollections(db);
+  const leafIndices = ids.filter((id) => id.level === 0).map((id) => id.index);
+  const keys = ids.filter((id) => id.level > 0).map(nodeKey);
+  const byKey = new Map<string, Uint8Array>();
+  if (leafIndices.length > 0) {
+    const docs = await c.entries.find({ _id: { $in: leafIndices } }, { session, projection: { leafHash: 1 } }).toArray();
+    for (const d of docs) byKey.set(`0/${d._id}`, bytesOf(d.leafHash));
+  }
+  if (keys.length > 0) {
+    const docs = await c.nodes.find({ _id: { $in: keys } }, { session }).toArray();
+    for (const d of docs) byKey.set(d._id, bytesOf(d.hash));
+  }
+  return ids.map((id) => {
+    const h = byKey.get(nodeKey(id));
+    if (!h) throw new LiaisonError("LEDGER_CORRUPT", `ledger node ${nodeKey(id)} is missing`);
     return h;
   });
 }
