@@ -31,6 +31,7 @@ import {
 } from "./merkle/index.ts";
 import {
   bin,
+  bytesOf,
   type EntryDoc,
   ensureLedgerIndexes,
   type HeadDoc,
@@ -116,7 +117,7 @@ export class LedgerSequencer {
     if (!(ttl >= 100)) throw new TypeError("leaseTtlMs must be at least 100");
     const now = options.now ?? Date.now;
     const owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID()}`;
-    await ensureLedgerIndexes(options.db);
+    await ensureLedgerIndexes(options.db, { entries: false });
     const deadline = now() + (options.acquireTimeoutMs ?? 0);
     while (!(await acquireLease(options.db, owner, ttl, now()))) {
       if (now() >= deadline) {
@@ -131,6 +132,8 @@ export class LedgerSequencer {
       { upsert: true },
     );
     const seq = new LedgerSequencer(options, owner, await loadFrontier(options.db));
+    await seq.integrateStrayEntries();
+    await ensureLedgerIndexes(options.db);
     if (options.autoRenew ?? true) seq.startRenewing();
     seq.log.info("ledger sequencer started", { size: seq.frontier.size });
     return seq;
@@ -230,6 +233,52 @@ export class LedgerSequencer {
           }
         }
       }
+    }
+  }
+
+  /**
+   * Entries stored beyond the tree head without their tree (written by the interim node ledger
+   * before this sequencer existed) are integrated in index order, in batches, each in one
+   * transaction like an append. A gap in the indices, or a stored leaf hash that is not the hash
+   * of the bytes, is LEDGER_CORRUPT.
+   */
+  private async integrateStrayEntries(): Promise<void> {
+    const c = ledgerCollections(this.db);
+    for (;;) {
+      const start = this.frontier.size;
+      const page = await c.entries.find({ _id: { $gte: start } }).sort({ _id: 1 }).limit(this.maxBatch).toArray();
+      if (page.length === 0) return;
+      const leafHashes = page.map((d, i) => {
+        if (d._id !== start + i) throw new LiaisonError("LEDGER_CORRUPT", `ledger entry ${start + i} is missing before entry ${d._id}`);
+        const leaf = hashLeaf(bytesOf(d.bytes));
+        if (d.leafHash && !equalHashes(bytesOf(d.leafHash), leaf)) throw new LiaisonError("LEDGER_CORRUPT", `entry ${d._id}: leaf hash is not the hash of its bytes`);
+        return leaf;
+      });
+      const appended = appendLeaves(this.frontier, leafHashes);
+      const nodes: NodeDoc[] = appended.newNodes
+        .filter((n) => n.level > 0)
+        .map((n) => ({ _id: nodeKey(n), level: n.level, index: n.index, hash: bin(n.hash) }));
+      const session = this.client.startSession();
+      try {
+        await session.withTransaction(async () => {
+          if (!(await checkLeaseInTransaction(this.db, session, this.owner, this.now()))) throw leaseLost();
+          await c.entries.bulkWrite(
+            page.map((d, i) => ({ updateOne: { filter: { _id: d._id }, update: { $set: { index: d._id, leafHash: bin(leafHashes[i]) } } } })),
+            { session },
+          );
+          if (nodes.length > 0) await c.nodes.insertMany(nodes, { session });
+          const head = await c.checkpoints.updateOne(
+            { _id: "head", size: start } as Partial<HeadDoc>,
+            { $set: { size: appended.frontier.size, root: bin(appended.root), updatedAt: new Date(this.now()) } },
+            { session },
+          );
+          if (head.matchedCount !== 1) throw new LiaisonError("LEDGER_CORRUPT", `tree head is no longer at size ${start}`);
+        });
+      } finally {
+        await session.endSession();
+      }
+      this.frontier = appended.frontier;
+      this.log.info("integrated entries written without the sequencer", { from: start, to: appended.frontier.size });
     }
   }
 

@@ -106,10 +106,13 @@ export function ledgerCollections(db: Db): LedgerCollections {
   };
 }
 
-/** The unique indexes the ledger's invariants rely on. Idempotent. */
-export async function ensureLedgerIndexes(db: Db): Promise<void> {
+/**
+ * The unique indexes the ledger's invariants rely on. Idempotent. `entries: false` skips the
+ * entries index (the sequencer creates it after integrating entries written without `index`).
+ */
+export async function ensureLedgerIndexes(db: Db, options: { entries?: boolean } = {}): Promise<void> {
   const c = ledgerCollections(db);
-  await c.entries.createIndex({ index: 1 }, { unique: true, name: "index_unique" });
+  if (options.entries ?? true) await c.entries.createIndex({ index: 1 }, { unique: true, name: "index_unique" });
   await c.nodes.createIndex({ level: 1, index: 1 }, { unique: true, name: "level_index_unique" });
   await c.cosignatures.createIndex({ size: 1 }, { name: "size" });
 }

@@ -135,6 +135,21 @@ describe("batched sequencer", () => {
     await seq.close();
   });
 
+  it("integrates entries written before the sequencer (interim node ledger) into the tree on start", async () => {
+    const db = freshDb();
+    await db.collection(COLLECTIONS.entries).insertMany(
+      [0, 1, 2].map((i) => ({ _id: i as never, kind: "k", bytes: new Binary(entry(i)), appendedAt: new Date() })),
+    );
+    const seq = await LedgerSequencer.start({ client, db, maxBatch: 2 });
+    assert.equal(seq.size, 3);
+    assert.equal((await seq.append("k", entry(3))).index, 3);
+    const head = await readTreeHead(db);
+    assert.deepEqual(Buffer.from(head.root), Buffer.from(rootFromLeafHashes([0, 1, 2, 3].map((i) => hashLeaf(entry(i))))));
+    verifyInclusion(1, 4, hashLeaf(entry(1)), (await readInclusionProof(db, 1)).proof, head.root);
+    await seq.close();
+    assert.equal((await verifyLedger(db)).ok, true);
+  });
+
   it("refuses our own misuse with TypeError", async () => {
     const db = freshDb();
     const seq = await LedgerSequencer.start({ client, db });
