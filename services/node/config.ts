@@ -31,6 +31,8 @@ export const NodeConfigSchema = z
     local: hostPort.optional(),
     /** Address partners use to reach the peer API (put in the partner bundle). */
     advertisedEndpoint: z.string().optional(),
+    /** How often the ledger is checkpointed and partners asked to cosign (0 = only on demand). */
+    checkpointIntervalSeconds: z.number().nonnegative().default(10),
     limits: z
       .object({
         maxEnvelopeBytes: z.number().int().positive().default(4 * 1024 * 1024 - 1024),

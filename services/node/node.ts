@@ -7,7 +7,15 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { MongoClient, type Db } from "mongodb";
 import type { Message } from "../../gen/liaison/v1/message_pb.ts";
-import { PeerApi } from "../../gen/liaison/v1/peer_pb.ts";
+import {
+  GetCheckpointResponseSchema,
+  GetConsistencyProofResponseSchema,
+  GetEntryResponseSchema,
+  PeerApi,
+} from "../../gen/liaison/v1/peer_pb.ts";
+import { create } from "@bufbuild/protobuf";
+import { readConsistencyProof, readCosignedCheckpoint, readEntry, readInclusionProof, readLatestCheckpoint, type SignedCheckpoint } from "../ledger/index.ts";
+import { Witnessing } from "./witnessing.ts";
 import type { Receipt } from "../../gen/liaison/v1/envelope_pb.ts";
 import { LiaisonError } from "../errors/index.ts";
 import { createLogger } from "../logging/index.ts";
@@ -57,6 +65,7 @@ export class LiaisonNode {
     readonly receiver: Receiver,
     readonly sender: Sender,
     readonly outbox: Outbox,
+    readonly witnessing: Witnessing,
     private readonly server: grpc.Server,
     readonly peerPort: number,
   ) {
@@ -96,7 +105,7 @@ export class LiaisonNode {
     await mongo.connect();
     const db = mongo.db(config.database);
 
-    const ledger = await NodeLedger.open(db, identity);
+    const ledger = await NodeLedger.open(mongo, db, identity);
     const partners = new PartnerRegistry(
       config.identityDir,
       identity,
@@ -134,6 +143,9 @@ export class LiaisonNode {
     const outbox = new Outbox({ db, sender, clientFor: (party) => node!.clientFor(party) });
     await outbox.init();
 
+    const witnessing = new Witnessing(db, identity, ledger, () => partners.keyRing);
+    await witnessing.init();
+
     const server = new grpc.Server({
       "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES,
       "grpc.max_send_message_length": MAX_RECEIVE_MESSAGE_BYTES,
@@ -151,17 +163,31 @@ export class LiaisonNode {
         {
           deliver: async (request, ctx: PeerCallContext) => receiver.deliver(request.bytes, ctx.peerParty),
           getCheckpoint: async () => {
-            throw new LiaisonError("NOT_FOUND", "checkpoints are not served yet");
+            const latest = await readLatestCheckpoint(db);
+            if (!latest) throw new LiaisonError("NOT_FOUND", "no checkpoint has been signed yet");
+            return create(GetCheckpointResponseSchema, { checkpoint: (await readCosignedCheckpoint(db, latest.size)) ?? latest.note });
           },
-          getEntry: async () => {
-            throw new LiaisonError("NOT_FOUND", "ledger entries are not served yet");
+          getEntry: async ({ message }) => {
+            const latest = await readLatestCheckpoint(db);
+            const size = message.treeSize === 0n ? (latest?.size ?? 0) : Number(message.treeSize);
+            const index = Number(message.index);
+            if (message.index >= BigInt(size)) throw new LiaisonError("NOT_FOUND", `entry ${message.index} is not in a tree of size ${size}`);
+            const entry = await readEntry(db, index);
+            if (!entry) throw new LiaisonError("NOT_FOUND", `no entry ${index}`);
+            const proof = await readInclusionProof(db, index, size);
+            return create(GetEntryResponseSchema, {
+              index: BigInt(index),
+              kind: entry.kind,
+              entry: entry.bytes,
+              treeSize: BigInt(size),
+              inclusionProof: proof.proof,
+            });
           },
-          getConsistencyProof: async () => {
-            throw new LiaisonError("NOT_FOUND", "consistency proofs are not served yet");
-          },
-          cosign: async () => {
-            throw new LiaisonError("NOT_FOUND", "cosigning is not served yet");
-          },
+          getConsistencyProof: async ({ message }) =>
+            create(GetConsistencyProofResponseSchema, {
+              proof: await readConsistencyProof(db, Number(message.fromSize), Number(message.toSize)),
+            }),
+          cosign: async (request, ctx: PeerCallContext) => witnessing.cosign(ctx.peerParty, request.bytes),
         },
         { context, logger: createLogger("peer-api", { party: config.party }) },
       ),
@@ -174,10 +200,34 @@ export class LiaisonNode {
       ),
     );
     log.info("peer API listening", { address: `${config.peer.host}:${peerPort}` });
-    node = new LiaisonNode(config, identity, mongo, db, store, partners, ledger, receiver, sender, outbox, server, peerPort);
+    node = new LiaisonNode(config, identity, mongo, db, store, partners, ledger, receiver, sender, outbox, witnessing, server, peerPort);
+    node.startCheckpointing(config.checkpointIntervalSeconds * 1000);
     await outbox.resume();
     if (config.local) node.localApi = await startLocalApi(node, config.local);
     return node;
+  }
+
+  private checkpointTimer: NodeJS.Timeout | undefined;
+
+  private startCheckpointing(intervalMs: number): void {
+    if (intervalMs <= 0) return;
+    let running = false;
+    this.checkpointTimer = setInterval(() => {
+      if (running) return;
+      running = true;
+      this.publishCheckpoint()
+        .catch((error: unknown) => this.log.warn("checkpoint round failed", { cause: error }))
+        .finally(() => {
+          running = false;
+        });
+    }, intervalMs);
+    this.checkpointTimer.unref();
+  }
+
+  /** Sign a checkpoint if the ledger grew and collect the partners' cosignatures. */
+  async publishCheckpoint(): Promise<SignedCheckpoint | undefined> {
+    const partners = this.partners.list().map((p) => ({ party: p.party, client: this.clientFor(p.party) }));
+    return this.witnessing.publish(partners);
   }
 
   /** The gRPC client for one partner, created once and reused. */
@@ -230,6 +280,7 @@ export class LiaisonNode {
     if (this.closed) return;
     this.closed = true;
     this.partners.stop();
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     await this.localApi?.close();
     await this.outbox.stop();
     for (const client of this.clients.values()) client.close();

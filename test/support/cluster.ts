@@ -46,6 +46,8 @@ export function nodeConfig(folder: PartyFolder, overrides: Partial<NodeConfig> =
       identityDir: folder.identityDir,
       dataDir: folder.dataDir,
       peer: { host: "127.0.0.1", port: 0 },
+      // Tests ask for checkpoints explicitly (publishCheckpoint) so that rounds never overlap.
+      checkpointIntervalSeconds: 0,
     }, {}),
     ...overrides,
   };
