@@ -18,6 +18,7 @@ import { loadNodeConfig, startNode } from "../node/index.ts";
 import { startEmbeddedStore } from "../store/index.ts";
 import { print, printError, printJson, printTable } from "./output.ts";
 import { runDemo } from "./demo.ts";
+import { registerLedgerCommands } from "./ledger.ts";
 
 function collectNames(value: string, previous: Record<string, string>): Record<string, string> {
   const at = value.indexOf("=");
@@ -155,6 +156,8 @@ export function buildProgram(): Command {
       print(`embedded store listening: ${store.uri}`);
       await untilSignal(() => store.close());
     });
+
+  registerLedgerCommands(program);
 
   program
     .command("demo")
