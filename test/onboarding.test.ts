@@ -40,3 +40,22 @@ describe("a partner onboarded while the node runs", () => {
     assert.ok(delivered, "CN picked up the new partner by itself");
   });
 });
+
+describe("a suspended partner", () => {
+  it("is refused with PERMISSION_DENIED while suspended, and served again when resumed", async () => {
+    const { suspendPartner, resumePartner } = await import("../services/node/index.ts");
+    const vn = nodes[0]!;
+    const cn = nodes[1]!;
+    const cnDir = cn.config.identityDir;
+    suspendPartner(cnDir, "VN-MPS", "test");
+    await cn.partners.refresh(true);
+    const refused = await vn.send(wantedPersonNotice({ sender: "VN-MPS", recipients: ["CN-MPS"] }));
+    const error = refused.failures.get("CN-MPS") as { peerCode?: string; peerStatus?: number } | undefined;
+    assert.equal(error?.peerCode, "PEER_SUSPENDED");
+    assert.equal(error?.peerStatus, 7);
+    resumePartner(cnDir, "VN-MPS");
+    await cn.partners.refresh(true);
+    const accepted = await vn.send(wantedPersonNotice({ sender: "VN-MPS", recipients: ["CN-MPS"] }));
+    assert.ok(accepted.receipts.has("CN-MPS"));
+  });
+});

@@ -14,7 +14,7 @@ import {
   rotateSigningKey,
 } from "../identity/index.ts";
 import { LiaisonError } from "../errors/index.ts";
-import { loadNodeConfig, startNode } from "../node/index.ts";
+import { listSuspensions, loadNodeConfig, resumePartner, startNode, suspendPartner } from "../node/index.ts";
 import { startEmbeddedStore } from "../store/index.ts";
 import { print, printError, printJson, printTable } from "./output.ts";
 import { runDemo } from "./demo.ts";
@@ -130,8 +130,36 @@ export function buildProgram(): Command {
     .option("--json", "machine-readable output")
     .action(async (opts: { dir: string; json?: boolean }) => {
       const partners = await loadPartners(opts.dir);
-      if (opts.json) return printJson(partners.map((p) => ({ party: p.party, endpoint: p.endpoint, fingerprint: p.fingerprint })));
-      printTable([["PARTY", "ENDPOINT", "FINGERPRINT"], ...partners.map((p) => [p.party, p.endpoint, p.fingerprint])]);
+      const suspended = new Set(listSuspensions(opts.dir).map((s) => s.party));
+      if (opts.json) {
+        return printJson(partners.map((p) => ({ party: p.party, endpoint: p.endpoint, fingerprint: p.fingerprint, suspended: suspended.has(p.party) })));
+      }
+      printTable([
+        ["PARTY", "ENDPOINT", "FINGERPRINT", "STATE"],
+        ...partners.map((p) => [p.party, p.endpoint, p.fingerprint, suspended.has(p.party) ? "suspended" : "active"]),
+      ]);
+    });
+
+  partner
+    .command("suspend")
+    .description("refuse every call from a partner (a running node applies it within a second)")
+    .argument("<party>", "the partner's party id")
+    .requiredOption("--dir <dir>", "identity folder")
+    .requiredOption("--reason <text>", "why, for the record")
+    .action(async (party: string, opts: { dir: string; reason: string }) => {
+      const known = (await loadPartners(opts.dir)).some((p) => p.party === party);
+      if (!known) throw new LiaisonError("NOT_FOUND", `${party} is not an onboarded partner`);
+      suspendPartner(opts.dir, party, opts.reason);
+      print(`suspended ${party}`);
+    });
+  partner
+    .command("resume")
+    .description("lift a suspension")
+    .argument("<party>", "the partner's party id")
+    .requiredOption("--dir <dir>", "identity folder")
+    .action(async (party: string, opts: { dir: string }) => {
+      if (!resumePartner(opts.dir, party)) throw new LiaisonError("NOT_FOUND", `${party} is not suspended`);
+      print(`resumed ${party}`);
     });
 
   program

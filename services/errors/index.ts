@@ -19,6 +19,7 @@ export const ERRORS = {
   PEER_CERTIFICATE_MISSING: { grpc: GrpcStatus.UNAUTHENTICATED, http: 401 }, // Unauthorized
   PEER_UNKNOWN: { grpc: GrpcStatus.UNAUTHENTICATED, http: 401 },
   PEER_PARTY_MISMATCH: { grpc: GrpcStatus.PERMISSION_DENIED, http: 403 }, // Forbidden
+  PEER_SUSPENDED: { grpc: GrpcStatus.PERMISSION_DENIED, http: 403 },
   // Envelope shape and size
   ENVELOPE_MALFORMED: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 400 }, // Bad Request
   ENVELOPE_TOO_LARGE: { grpc: GrpcStatus.RESOURCE_EXHAUSTED, http: 413 }, // Content Too Large

@@ -38,9 +38,21 @@ export const NodeConfigSchema = z
         maxEnvelopeBytes: z.number().int().positive().default(4 * 1024 * 1024 - 1024),
         clockSkewSeconds: z.number().int().nonnegative().default(300),
         maxMessageAgeSeconds: z.number().int().positive().default(7 * 24 * 3600),
+        /** Peer API calls per second per partner, sustained and in a burst (RESOURCE_EXHAUSTED beyond). */
+        peerRequestsPerSecond: z.number().positive().default(500),
+        peerRequestBurst: z.number().int().positive().default(1000),
+        /** Longest a peer call may take before the node gives up on it. */
+        peerCallTimeoutSeconds: z.number().positive().default(30),
       })
       .strict()
-      .default({ maxEnvelopeBytes: 4 * 1024 * 1024 - 1024, clockSkewSeconds: 300, maxMessageAgeSeconds: 7 * 24 * 3600 }),
+      .default({
+        maxEnvelopeBytes: 4 * 1024 * 1024 - 1024,
+        clockSkewSeconds: 300,
+        maxMessageAgeSeconds: 7 * 24 * 3600,
+        peerRequestsPerSecond: 500,
+        peerRequestBurst: 1000,
+        peerCallTimeoutSeconds: 30,
+      }),
   })
   .strict();
 

@@ -1,4 +1,4 @@
 // Node wiring: configuration and the running node. End-user surface first.
 export { startNode, LiaisonNode, type SendOutcome, type PeerCallContext } from "./node.ts";
 export { loadNodeConfig, parseNodeConfig, NodeConfigSchema, type NodeConfig } from "./config.ts";
-export { PartnerRegistry } from "./partners.ts";
+export { PartnerRegistry, suspendPartner, resumePartner, listSuspensions, type Suspension } from "./partners.ts";

@@ -27,6 +27,7 @@ import {
   MAX_RECEIVE_MESSAGE_BYTES,
   partnerChannelCredentials,
   PeerClient,
+  PartnerRateLimiter,
   peerServerCredentials,
   serviceDefinition,
 } from "../transport/index.ts";
@@ -110,7 +111,13 @@ export class LiaisonNode {
       config.identityDir,
       identity,
       async (partner) => {
-        await ledger.append("partner.onboarded", new TextEncoder().encode(JSON.stringify({ party: partner.party, fingerprint: partner.fingerprint })));
+        // Recorded once per (party, CA), not at every start.
+        const seen = await db
+          .collection<{ _id: string; at: Date }>("partners_onboarded")
+          .updateOne({ _id: `${partner.party}:${partner.fingerprint}` }, { $setOnInsert: { at: new Date() } }, { upsert: true });
+        if (seen.upsertedCount === 1) {
+          await ledger.append("partner.onboarded", new TextEncoder().encode(JSON.stringify({ party: partner.party, fingerprint: partner.fingerprint })));
+        }
       },
     );
     await partners.refresh(true);
@@ -150,11 +157,15 @@ export class LiaisonNode {
       "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES,
       "grpc.max_send_message_length": MAX_RECEIVE_MESSAGE_BYTES,
     });
+    const limiter = new PartnerRateLimiter({ perSecond: config.limits.peerRequestsPerSecond, burst: config.limits.peerRequestBurst });
     const context = (call: grpc.ServerUnaryCall<Buffer, Buffer>): PeerCallContext => {
       const certificate = clientCertificateOf(call);
       if (!certificate) throw new LiaisonError("PEER_CERTIFICATE_MISSING", "a client certificate is required on the peer API");
       const trusted = partners.list().map((p) => ({ party: p.party, caCertPem: p.caCertPem }));
-      return { peerParty: verifyPeerCertificate(certificate, trusted, new Date(), { purpose: "clientAuth" }) };
+      const peerParty = verifyPeerCertificate(certificate, trusted, new Date(), { purpose: "clientAuth" });
+      partners.assertNotSuspended(peerParty);
+      limiter.take(peerParty);
+      return { peerParty };
     };
     server.addService(
       serviceDefinition(PeerApi),

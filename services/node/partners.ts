@@ -3,8 +3,9 @@
  * `liaison partner import`). Re-read when the folder changes, so a partner onboarded while the
  * node runs is accepted without a restart; each newly seen partner is recorded in the ledger.
  */
-import { statSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { LiaisonError } from "../errors/index.ts";
 import { loadPartners, KeyRing, type Identity, type Partner } from "../identity/index.ts";
 import { createLogger } from "../logging/index.ts";
 
@@ -23,13 +24,19 @@ export class PartnerRegistry {
     this.keyRing = new KeyRing();
   }
 
+  private suspended = new Map<string, Suspension>();
+
   private stamp(): string {
-    try {
-      const s = statSync(join(this.identityDir, "partners"));
-      return `${s.mtimeMs}:${s.size}`;
-    } catch {
-      return "none";
-    }
+    return ["partners", SUSPENDED_DIR]
+      .map((d) => {
+        try {
+          const s = statSync(join(this.identityDir, d));
+          return `${s.mtimeMs}:${s.size}`;
+        } catch {
+          return "none";
+        }
+      })
+      .join("|");
   }
 
   /** Re-read the partner files if they changed; returns true when something changed. */
@@ -49,6 +56,7 @@ export class PartnerRegistry {
     const added = [...next.values()].filter((p) => !this.partners.has(p.party) || this.partners.get(p.party)!.fingerprint !== p.fingerprint);
     this.partners = next;
     this.keyRing = ring;
+    this.suspended = readSuspensions(this.identityDir);
     for (const partner of added) {
       this.log.info("partner onboarded", { party: partner.party, fingerprint: partner.fingerprint });
       await this.onNewPartner(partner);
@@ -74,4 +82,72 @@ export class PartnerRegistry {
   list(): Partner[] {
     return [...this.partners.values()];
   }
+
+  /** The partners whose calls are accepted now (onboarded and not suspended). */
+  active(): Partner[] {
+    return this.list().filter((p) => !this.suspended.has(p.party));
+  }
+
+  suspension(party: string): Suspension | undefined {
+    return this.suspended.get(party);
+  }
+
+  /** Refuse a suspended partner's calls (PEER_SUSPENDED). */
+  assertNotSuspended(party: string): void {
+    if (this.suspended.has(party)) throw new LiaisonError("PEER_SUSPENDED", "this partner is suspended by the receiving node");
+  }
+}
+
+/** Where `liaison partner suspend` records suspensions, beside `partners/` in the identity folder. */
+const SUSPENDED_DIR = "suspended";
+
+export interface Suspension {
+  party: string;
+  reason: string;
+  at: string;
+}
+
+function readSuspensions(identityDir: string): Map<string, Suspension> {
+  const out = new Map<string, Suspension>();
+  let names: string[] = [];
+  try {
+    names = readdirSync(join(identityDir, SUSPENDED_DIR));
+  } catch {
+    return out;
+  }
+  for (const name of names.filter((n) => n.endsWith(".json"))) {
+    try {
+      const s = JSON.parse(readFileSync(join(identityDir, SUSPENDED_DIR, name), "utf8")) as Suspension;
+      if (typeof s.party === "string") out.set(s.party, s);
+    } catch {
+      // an unreadable marker still suspends: fail closed
+      out.set(name.slice(0, -5), { party: name.slice(0, -5), reason: "unreadable suspension record", at: "" });
+    }
+  }
+  return out;
+}
+
+/** Suspend a partner: a running node refuses its calls within a second. */
+export function suspendPartner(identityDir: string, party: string, reason: string, now = new Date()): void {
+  const dir = join(identityDir, SUSPENDED_DIR);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tmp = join(dir, `.${party}.json.tmp`);
+  writeFileSync(tmp, JSON.stringify({ party, reason, at: now.toISOString() }, null, 2), { mode: 0o600 });
+  renameSync(tmp, join(dir, `${party}.json`));
+}
+
+/** Lift a suspension. Returns false if the partner was not suspended. */
+export function resumePartner(identityDir: string, party: string): boolean {
+  const file = join(identityDir, SUSPENDED_DIR, `${party}.json`);
+  try {
+    statSync(file);
+  } catch {
+    return false;
+  }
+  rmSync(file);
+  return true;
+}
+
+export function listSuspensions(identityDir: string): Suspension[] {
+  return [...readSuspensions(identityDir).values()];
 }

@@ -16,3 +16,4 @@ export {
   type ImplementOptions,
 } from "./grpc.ts";
 export { decodeUntrusted, encode } from "./codec.ts";
+export { PartnerRateLimiter, type RateLimit } from "./rate-limit.ts";
