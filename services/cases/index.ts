@@ -1,0 +1,23 @@
+// Cases and assistance: views, read functions (status, deadlines, overdue) and rules.
+export {
+  getCase,
+  getAssistance,
+  listAssistance,
+  assistanceStatus,
+  projectCase,
+  checkCaseRules,
+  initCaseViews,
+  CASES,
+  ASSISTANCE,
+  ASSISTANCE_RESPONSES,
+  CASE_COLLECTIONS,
+  ASSISTANCE_STATUSES,
+  URGENCIES,
+  type CasesContext,
+  type CaseViewDoc,
+  type AssistanceRequestDoc,
+  type AssistanceResponseDoc,
+  type AssistanceView,
+  type AssistanceStatus,
+  type AttachmentMeta,
+} from "./view.ts";

@@ -1,0 +1,33 @@
+// Minutes: the archive, co-signing, export and offline verification of bundles, and rules.
+export {
+  getMinutesArchive,
+  listMinutes,
+  minutesMessageBytes,
+  cosignMinutes,
+  projectMinutes,
+  checkMinutesRules,
+  initMinutesViews,
+  messageBytesOf,
+  MINUTES,
+  MINUTES_COSIGNATURES,
+  MINUTES_COLLECTIONS,
+  MINUTES_COSIGNATURE_TYP,
+  type MinutesContext,
+  type MinutesDoc,
+  type CosignatureDoc,
+  type MinutesArchiveEntry,
+  type CosignOptions,
+  type CosignatureVerifier,
+} from "./view.ts";
+export {
+  exportMinutesBundle,
+  verifyMinutesBundle,
+  MINUTES_BUNDLE_FORMAT,
+  type MinutesBundle,
+  type MinutesBundleReport,
+  type VerifiedCosignature,
+  type VerifyBundleOptions,
+  type BundleContext,
+  type PartyEvidence,
+  type LedgerInclusionProof,
+} from "./bundle.ts";
