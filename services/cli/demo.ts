@@ -34,7 +34,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       await pkiInit({ party, displayNames: DEMO_PARTIES[party]!, dir: identityDir });
     }
     const node = await startNode(
-      parseNodeConfig({ party, identityDir, dataDir: join(root, party, "data"), peer: { host: "127.0.0.1", port: 0 } }),
+      // The demo always runs the embedded store, whatever the environment says.
+      parseNodeConfig({ party, identityDir, dataDir: join(root, party, "data"), peer: { host: "127.0.0.1", port: 0 } }, {}),
     );
     nodes.set(party, node);
   }

@@ -58,26 +58,91 @@ export const NodeConfigSchema = z
 
 export type NodeConfig = z.infer<typeof NodeConfigSchema>;
 
-/** Validate a config object (from YAML or built by the demo/tests). Paths are taken as given. */
-export function parseNodeConfig(input: unknown, env: NodeJS.ProcessEnv = process.env): NodeConfig {
-  const parsed = NodeConfigSchema.safeParse(input);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-    throw new LiaisonError("CONFIG_INVALID", `invalid node configuration: ${issues}`);
+/**
+ * Every setting can also come from the environment: `LIAISON_` + the setting's path in
+ * UPPER_SNAKE_CASE, e.g. `LIAISON_PEER_PORT`, `LIAISON_LIMITS_MAX_ENVELOPE_BYTES`,
+ * `LIAISON_MONGODB_URI`. The environment wins over the file. Numbers are parsed as numbers.
+ */
+export const ENV_SETTINGS: readonly { path: string[]; type: "string" | "number" }[] = [
+  { path: ["party"], type: "string" },
+  { path: ["identityDir"], type: "string" },
+  { path: ["dataDir"], type: "string" },
+  { path: ["mongodbUri"], type: "string" },
+  { path: ["database"], type: "string" },
+  { path: ["peer", "host"], type: "string" },
+  { path: ["peer", "port"], type: "number" },
+  { path: ["local", "host"], type: "string" },
+  { path: ["local", "port"], type: "number" },
+  { path: ["advertisedEndpoint"], type: "string" },
+  { path: ["checkpointIntervalSeconds"], type: "number" },
+  { path: ["limits", "maxEnvelopeBytes"], type: "number" },
+  { path: ["limits", "clockSkewSeconds"], type: "number" },
+  { path: ["limits", "maxMessageAgeSeconds"], type: "number" },
+  { path: ["limits", "peerRequestsPerSecond"], type: "number" },
+  { path: ["limits", "peerRequestBurst"], type: "number" },
+  { path: ["limits", "peerCallTimeoutSeconds"], type: "number" },
+];
+
+export function envName(path: readonly string[]): string {
+  return "LIAISON_" + path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()).join("_");
+}
+
+function applyEnvironment(input: unknown, env: NodeJS.ProcessEnv): unknown {
+  const out: Record<string, unknown> = input && typeof input === "object" && !Array.isArray(input) ? structuredClone(input as Record<string, unknown>) : {};
+  for (const setting of ENV_SETTINGS) {
+    const name = envName(setting.path);
+    const raw = env[name];
+    if (raw === undefined || raw === "") continue;
+    let value: unknown = raw;
+    if (setting.type === "number") {
+      value = Number(raw);
+      if (!Number.isFinite(value as number)) {
+        throw new LiaisonError("CONFIG_INVALID", `invalid node configuration: environment ${name}: expected a number, got "${raw}"`);
+      }
+    }
+    let target = out;
+    for (const key of setting.path.slice(0, -1)) {
+      if (!target[key] || typeof target[key] !== "object") target[key] = {};
+      target = target[key] as Record<string, unknown>;
+    }
+    target[setting.path[setting.path.length - 1]!] = value;
   }
-  const config = parsed.data;
-  if (env.LIAISON_MONGODB_URI) config.mongodbUri = env.LIAISON_MONGODB_URI;
-  return config;
+  return out;
+}
+
+/**
+ * Validate a config object (from YAML or built by the demo/tests) after applying environment
+ * overrides. Paths are taken as given. Errors name the source, the key and what is wrong.
+ */
+export function parseNodeConfig(input: unknown, env: NodeJS.ProcessEnv = process.env, source = "configuration"): NodeConfig {
+  const parsed = NodeConfigSchema.safeParse(applyEnvironment(input, env));
+  if (!parsed.success) {
+    const issues = parsed.error.issues
+      .map((i) => {
+        const key = i.path.join(".");
+        const where = key ? `${key}${ENV_SETTINGS.some((s) => s.path.join(".") === key) ? ` (or ${envName(i.path.map(String))})` : ""}` : "(root)";
+        return `${where}: ${i.message}`;
+      })
+      .join("; ");
+    throw new LiaisonError("CONFIG_INVALID", `invalid node configuration in ${source}: ${issues}`);
+  }
+  return parsed.data;
 }
 
 export function loadNodeConfig(file: string, env: NodeJS.ProcessEnv = process.env): NodeConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (cause) {
+    throw new LiaisonError("CONFIG_INVALID", `cannot read configuration file ${file}: ${(cause as NodeJS.ErrnoException).code ?? "unreadable"}`, { cause });
+  }
   let raw: unknown;
   try {
-    raw = parseYaml(readFileSync(file, "utf8"));
+    raw = parseYaml(text, { prettyErrors: true });
   } catch (cause) {
-    throw new LiaisonError("CONFIG_INVALID", `cannot read configuration ${file}`, { cause });
+    throw new LiaisonError("CONFIG_INVALID", `${file} is not valid YAML: ${(cause as Error).message.split("\n")[0]}`, { cause });
   }
-  const config = parseNodeConfig(raw, env);
+  const config = parseNodeConfig(raw ?? {}, env, file);
   const base = dirname(resolve(file));
   config.identityDir = resolve(base, config.identityDir);
   config.dataDir = resolve(base, config.dataDir);

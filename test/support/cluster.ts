@@ -39,6 +39,17 @@ export async function onboard(at: PartyFolder, partner: PartyFolder, endpoint: s
   await importPartnerBundle(at.identityDir, bundle, fingerprint);
 }
 
+/**
+ * With LIAISON_MONGODB_URI set, tests run against that MongoDB (one database per party and test
+ * run) instead of the embedded store.
+ */
+const externalDatabaseSuffix = Math.random().toString(36).slice(2, 8);
+function externalStore(party: string): Partial<NodeConfig> {
+  const uri = process.env.LIAISON_MONGODB_URI;
+  if (!uri) return {};
+  return { mongodbUri: uri, database: `liaison_test_${externalDatabaseSuffix}_${party.replace("-", "_")}` };
+}
+
 export function nodeConfig(folder: PartyFolder, overrides: Partial<NodeConfig> = {}): NodeConfig {
   return {
     ...parseNodeConfig({
@@ -49,6 +60,7 @@ export function nodeConfig(folder: PartyFolder, overrides: Partial<NodeConfig> =
       // Tests ask for checkpoints explicitly (publishCheckpoint) so that rounds never overlap.
       checkpointIntervalSeconds: 0,
     }, {}),
+    ...externalStore(folder.party),
     ...overrides,
   };
 }
