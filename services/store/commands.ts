@@ -6,7 +6,7 @@
 import { BSON, Long, ObjectId, Timestamp } from "bson";
 import { StoreError, badValue, writeConflict } from "./errors.ts";
 import { Engine, duplicateKeyError, indexKeys, makeIndex, validateNs, type Collection, type JournalOp, type Txn, type Visible } from "./engine.ts";
-import { project, runPipeline, compileFilter } from "./query.ts";
+import { project, runPipeline, compileFilter, collationFolder, evalLet, type Folder } from "./query.ts";
 import { applyUpdate, classifyUpdate, seedFromFilter } from "./update.ts";
 import { RawDocs, MAX_BSON_SIZE } from "./wire.ts";
 import { cloneValue, isPlainObject, keyString, makeSortComparator, toNumber, valuesAtPath, type Doc } from "./values.ts";
@@ -27,6 +27,8 @@ export interface CommandContext {
   cursors: Map<bigint, Cursor>;
   nextCursorId: () => bigint;
   sessionKey: string | null;
+  /** Sessions known to the server, for `$listLocalSessions`. */
+  localSessions?: () => Doc[];
 }
 
 const DEFAULT_BATCH = 101;
@@ -138,7 +140,7 @@ export function find(ctx: CommandContext, cmd: Doc): Doc {
   const sort = cmd.sort as Doc | undefined;
   if (sort !== undefined && !isPlainObject(sort)) throw badValue("sort must be an object");
   ctx.engine.opcounters.query++;
-  const vis = ctx.engine.query(coll, filter, ctx.txn, { sort, skip, limit, variables: cmd.let as Doc | undefined });
+  const vis = ctx.engine.query(coll, filter, ctx.txn, { sort, skip, limit, variables: evalLet(cmd.let), fold: collationFolder(cmd.collation) });
   let raws: Buffer[];
   const projection = cmd.projection as Doc | undefined;
   if (projection && Object.keys(projection).length) {
@@ -153,6 +155,7 @@ export function count(ctx: CommandContext, cmd: Doc): Doc {
   const query = (cmd.query as Doc) ?? {};
   const skip = toInt(cmd.skip, 0);
   const limit = Math.abs(toInt(cmd.limit, 0));
+  const fold = collationFolder(cmd.collation);
   let n: number;
   if (!coll) n = 0;
   else if (Object.keys(query).length === 0 && !ctx.txn) {
@@ -160,7 +163,7 @@ export function count(ctx: CommandContext, cmd: Doc): Doc {
     for (const v of coll.docs.values()) if (v.doc) n++;
     n = Math.max(0, n - skip);
     if (limit) n = Math.min(n, limit);
-  } else n = ctx.engine.query(coll, query, ctx.txn, { skip, limit }).length;
+  } else n = ctx.engine.query(coll, query, ctx.txn, { skip, limit, fold }).length;
   return { n, ok: 1 };
 }
 
@@ -168,14 +171,15 @@ export function distinct(ctx: CommandContext, cmd: Doc): Doc {
   const ns = nsOf(ctx, cmd.distinct, "distinct");
   if (typeof cmd.key !== "string") throw new StoreError(14, "BSON field 'distinct.key' is missing but a required field");
   const coll = ctx.engine.collections.get(ns);
-  const vis = ctx.engine.query(coll, (cmd.query as Doc) ?? {}, ctx.txn);
+  const fold = collationFolder(cmd.collation);
+  const vis = ctx.engine.query(coll, (cmd.query as Doc) ?? {}, ctx.txn, { fold });
   const seen = new Map<string, unknown>();
   const path = cmd.key.split(".");
   for (const v of vis) {
     for (const x of valuesAtPath(v.doc, path)) {
       const items = Array.isArray(x) ? x : [x];
       for (const it of items) {
-        const k = keyString(it);
+        const k = keyString(fold ? fold(it) : it);
         if (!seen.has(k)) seen.set(k, it);
       }
     }
@@ -222,6 +226,7 @@ export async function insert(ctx: CommandContext, cmd: Doc): Promise<Doc> {
   const writeErrors: WriteErrorDoc[] = [];
   let n = 0;
   const coll = ctx.engine.collectionForWrite(ns, ops);
+  const validating = coll.options.validator !== undefined && cmd.bypassDocumentValidation !== true;
   for (let i = 0; i < docs.length; i++) {
     try {
       let doc = docs[i];
@@ -231,6 +236,7 @@ export async function insert(ctx: CommandContext, cmd: Doc): Promise<Doc> {
         doc = withIdFirst(doc);
         raw = serializeDoc(doc);
       }
+      if (validating) checkValidator(coll, doc);
       ctx.engine.insert(coll, doc, raw, ctx.txn, ops);
       ctx.engine.opcounters.insert++;
       n++;
@@ -262,13 +268,13 @@ interface UpdateOutcome {
 function updateOne(
   ctx: CommandContext,
   coll: Collection,
-  stmt: { q: Doc; u: unknown; multi: boolean; upsert: boolean; arrayFilters?: Doc[]; sort?: Doc; variables?: Doc },
+  stmt: { q: Doc; u: unknown; multi: boolean; upsert: boolean; arrayFilters?: Doc[]; sort?: Doc; variables?: Doc; fold?: Folder | null; bypassValidation?: boolean },
   ops: JournalOp[],
 ): UpdateOutcome {
   const spec = classifyUpdate(stmt.u);
   if (stmt.multi && spec.kind === "replace") throw new StoreError(9, "multi update is not supported for replacement-style update");
   if (stmt.arrayFilters) for (const f of stmt.arrayFilters) if (!isPlainObject(f)) throw new StoreError(9, "arrayFilters entries must be objects");
-  const matches = ctx.engine.query(coll, stmt.q, ctx.txn, { limit: stmt.multi ? 0 : 1, sort: stmt.sort, variables: stmt.variables });
+  const matches = ctx.engine.query(coll, stmt.q, ctx.txn, { limit: stmt.multi ? 0 : 1, sort: stmt.sort, variables: stmt.variables, fold: stmt.fold });
   const out: UpdateOutcome = { matched: 0, modified: 0 };
   for (const m of matches) {
     out.matched++;
@@ -279,6 +285,7 @@ function updateOne(
     }
     if (modified) {
       const final = withIdFirst(doc);
+      if (!stmt.bypassValidation) checkValidator(coll, final);
       ctx.engine.replace(coll, m.key, final, serializeDoc(final), ctx.txn, ops);
       out.modified++;
       if (out.after === m.doc) out.after = final;
@@ -295,6 +302,7 @@ function updateOne(
       base = applyUpdate(seed, spec, { filter: stmt.q, arrayFilters: stmt.arrayFilters, isInsert: true, variables: stmt.variables }).doc;
     }
     const final = withIdFirst(base);
+    if (!stmt.bypassValidation) checkValidator(coll, final);
     ctx.engine.insert(coll, final, serializeDoc(final), ctx.txn, ops);
     out.upserted = upsertedId(final);
     out.after = final;
@@ -312,6 +320,9 @@ export async function update(ctx: CommandContext, cmd: Doc): Promise<Doc> {
   let n = 0;
   let nModified = 0;
   const coll = ctx.engine.collections.get(ns) ?? (docs.some((d) => d.upsert) ? ctx.engine.collectionForWrite(ns, ops) : undefined);
+  const variables = evalLet(cmd.let);
+  // MongoDB 7.0 knows no `sort` in an update statement (8.0 added it for updateOne/replaceOne).
+  if (docs.some((d) => isPlainObject(d) && d.sort !== undefined)) throw new StoreError(40415, "BSON field 'update.updates.sort' is an unknown field.");
   for (let i = 0; i < docs.length; i++) {
     const s = docs[i];
     try {
@@ -328,8 +339,9 @@ export async function update(ctx: CommandContext, cmd: Doc): Promise<Doc> {
         multi: s.multi === true,
         upsert: s.upsert === true,
         arrayFilters: s.arrayFilters as Doc[] | undefined,
-        sort: s.sort as Doc | undefined,
-        variables: cmd.let as Doc | undefined,
+        variables,
+        fold: collationFolder(s.collation),
+        bypassValidation: cmd.bypassDocumentValidation === true,
       }, ops);
       ctx.engine.opcounters.update++;
       n += r.matched;
@@ -359,13 +371,14 @@ export async function remove(ctx: CommandContext, cmd: Doc): Promise<Doc> {
   const writeErrors: WriteErrorDoc[] = [];
   let n = 0;
   const coll = ctx.engine.collections.get(ns);
+  const variables = evalLet(cmd.let);
   for (let i = 0; i < docs.length; i++) {
     const s = docs[i];
     try {
       if (!isPlainObject(s.q)) throw new StoreError(40414, "BSON field 'delete.deletes.q' is missing but a required field");
       const limit = toInt(s.limit, -1);
       if (limit !== 0 && limit !== 1) throw new StoreError(9, "The limit field in delete objects must be 0 or 1. Got " + String(s.limit));
-      const matches = ctx.engine.query(coll, s.q as Doc, ctx.txn, { limit, variables: cmd.let as Doc | undefined });
+      const matches = ctx.engine.query(coll, s.q as Doc, ctx.txn, { limit, variables, fold: collationFolder(s.collation) });
       if (!coll) continue;
       for (const m of matches) {
         ctx.engine.remove(coll, m.key, m.doc._id, ctx.txn, ops);
@@ -401,11 +414,13 @@ export async function findAndModify(ctx: CommandContext, cmd: Doc): Promise<Doc>
     return d;
   };
   const sort = cmd.sort as Doc | undefined;
+  const variables = evalLet(cmd.let);
+  const fold = collationFolder(cmd.collation);
   let reply: Doc;
   try {
     if (remove) {
       const coll = ctx.engine.collections.get(ns);
-      const m = ctx.engine.query(coll, query, ctx.txn, { limit: 1, sort })[0];
+      const m = ctx.engine.query(coll, query, ctx.txn, { limit: 1, sort, variables, fold })[0];
       if (m && coll) ctx.engine.remove(coll, m.key, m.doc._id, ctx.txn, ops);
       reply = { lastErrorObject: { n: m ? 1 : 0 }, value: shape(m?.doc), ok: 1 };
     } else {
@@ -421,7 +436,9 @@ export async function findAndModify(ctx: CommandContext, cmd: Doc): Promise<Doc>
           upsert: cmd.upsert === true,
           arrayFilters: cmd.arrayFilters as Doc[] | undefined,
           sort,
-          variables: cmd.let as Doc | undefined,
+          variables,
+          fold,
+          bypassValidation: cmd.bypassDocumentValidation === true,
         }, ops);
         const leo: Doc = { n: r.matched || (r.upserted !== undefined ? 1 : 0), updatedExisting: r.matched > 0 };
         if (r.upserted !== undefined) leo.upserted = r.upserted;
@@ -459,16 +476,24 @@ export async function aggregate(ctx: CommandContext, cmd: Doc): Promise<Doc> {
     stages = stages.slice(0, -1);
   }
   for (const s of stages) if ("$out" in s || "$merge" in s) throw new StoreError(40601, `${Object.keys(s)[0]} can only be the final stage in the pipeline`);
+  const fold = collationFolder(cmd.collation);
+  const variables = evalLet(cmd.let);
+  if (outStage && isPlainObject(cmd.readConcern) && cmd.readConcern.level === "linearizable") {
+    throw new StoreError(2, `${Object.keys(outStage)[0]} cannot be used with a 'linearizable' read concern level`);
+  }
   let input: Doc[];
   if (dbLevel) {
     const first = stages[0] ? Object.keys(stages[0])[0] : "";
     if (first === "$documents") input = [];
-    else if (first === "$currentOp" || first === "$listLocalSessions") {
+    else if (first === "$listLocalSessions") {
+      input = ctx.localSessions ? ctx.localSessions() : [];
+      stages = stages.slice(1);
+    } else if (first === "$currentOp") {
       input = [];
       stages = stages.slice(1);
     } else throw new StoreError(73, "{aggregate: 1} is not valid for '" + first + "'; a collection is required.");
   } else if (stages[0] && "$match" in stages[0] && isPlainObject(stages[0].$match) && !("$expr" in (stages[0].$match as Doc))) {
-    input = ctx.engine.query(coll, stages[0].$match as Doc, ctx.txn).map((v) => v.doc);
+    input = ctx.engine.query(coll, stages[0].$match as Doc, ctx.txn, { fold }).map((v) => v.doc);
     stages = stages.slice(1);
   } else if (stages[0] && "$collStats" in stages[0]) {
     let count = 0;
@@ -485,7 +510,7 @@ export async function aggregate(ctx: CommandContext, cmd: Doc): Promise<Doc> {
     const c = ctx.engine.collections.get(`${ctx.db}.${name}`);
     return c ? [...ctx.engine.scan(c, ctx.txn)].map((v) => cloneValue(v.doc)) : [];
   };
-  const results = stages.length ? runPipeline(input, stages, resolver, cmd.let as Doc | undefined) : input;
+  const results = stages.length ? runPipeline(input, stages, resolver, variables, fold ? (cmd.collation as Doc) : undefined) : input;
   if (outStage) {
     await writeOut(ctx, outStage, results);
     return { cursor: { firstBatch: [], id: Long.ZERO, ns }, ok: 1 };
@@ -745,3 +770,22 @@ export function collMod(ctx: CommandContext, cmd: Doc): Doc {
 }
 
 export { indexKeys, makeSortComparator, Timestamp };
+
+const validators = new WeakMap<object, (doc: Doc) => boolean>();
+
+/** Enforce the collection's `validator` (validationAction "error"), failing with 121 as MongoDB does. */
+function checkValidator(coll: Collection, doc: Doc): void {
+  const v = coll.options.validator;
+  if (!isPlainObject(v) || Object.keys(v).length === 0) return;
+  if (coll.options.validationLevel === "off" || coll.options.validationAction === "warn") return;
+  let m = validators.get(v);
+  if (!m) {
+    m = compileFilter(v);
+    validators.set(v, m);
+  }
+  if (!m(doc)) {
+    throw new StoreError(121, "Document failed validation", {
+      extra: { errInfo: { failingDocumentId: doc._id, details: { operatorName: Object.keys(v)[0] ?? "$and", specifiedAs: v, reason: "did not match the validator" } } },
+    });
+  }
+}

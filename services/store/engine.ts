@@ -9,7 +9,7 @@
  */
 import { BSON, Binary, UUID } from "bson";
 import { StoreError, writeConflict } from "./errors.ts";
-import { compileFilter, type Matcher } from "./query.ts";
+import { compileFilter, type Folder, type Matcher } from "./query.ts";
 import { SortedIndex } from "./sorted.ts";
 import {
   compareValues,
@@ -183,9 +183,6 @@ export function validateStoredDoc(doc: Doc): void {
   if (isPlainObject(doc._id)) {
     for (const k of Object.keys(doc._id)) if (k.startsWith("$")) throw new StoreError(52, `_id fields may not contain '$'-prefixed fields: ${k} is not valid for storage.`);
   }
-  for (const k of Object.keys(doc)) {
-    if (k.startsWith("$")) throw new StoreError(52, `Document can't have $ prefixed field names: ${k}`);
-  }
   if (depthOf(doc, 101) > 100) throw new StoreError(15, "Document exceeds maximum nesting depth of 100");
 }
 
@@ -357,19 +354,22 @@ export class Engine {
     coll: Collection | undefined,
     filter: Doc,
     txn: Txn | null,
-    opts: { sort?: Doc; skip?: number; limit?: number; variables?: Doc; hint?: unknown } = {},
+    opts: { sort?: Doc; skip?: number; limit?: number; variables?: Doc; hint?: unknown; fold?: Folder | null } = {},
   ): Visible[] {
-    const matcher = compileFilter(filter, opts.variables);
+    const fold = opts.fold ?? null;
+    const matcher = compileFilter(filter, opts.variables, fold);
     if (!coll) return [];
     const skip = opts.skip ?? 0;
     const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
-    const sortCmp = opts.sort ? makeSortComparator(opts.sort) : null;
+    const plainSort = opts.sort ? makeSortComparator(opts.sort) : null;
+    const sortCmp = plainSort && fold ? (a: Doc, b: Doc): number => plainSort(fold(a) as Doc, fold(b) as Doc) : plainSort;
     const out: Visible[] = [];
-    const plan = sortCmp ? null : this.plan(coll, filter, txn);
+    // Index keys are binary-compared: a folding collation needs a scan.
+    const plan = sortCmp || fold ? null : this.plan(coll, filter, txn);
     let source: Iterable<Visible>;
     let presorted = false;
     if (plan) source = plan;
-    else if (sortCmp && opts.sort) {
+    else if (sortCmp && opts.sort && !fold) {
       const ordered = this.indexOrder(coll, opts.sort, txn);
       if (ordered) {
         source = ordered;

@@ -58,11 +58,15 @@ export type Matcher = (doc: Doc) => boolean;
 
 const MATCH_ALL: Matcher = () => true;
 
-export function compileFilter(filter: unknown, variables?: Doc): Matcher {
+export function compileFilter(filter: unknown, variables?: Doc, fold?: Folder | null): Matcher {
   if (filter === undefined || filter === null) return MATCH_ALL;
   validateFilter(filter);
   if (Object.keys(filter as Doc).length === 0) return MATCH_ALL;
   try {
+    if (fold) {
+      const fq = new Query(fold(filter) as Doc, variables ? { variables } : undefined);
+      return (doc) => fq.test(fold(doc) as Doc);
+    }
     const q = new Query(filter as Doc, variables ? { variables } : undefined);
     return (doc) => q.test(doc);
   } catch (e) {
@@ -79,17 +83,63 @@ export function wrapMingo(e: unknown): StoreError {
 /** Apply a find projection (and positional `$` against `filter`) to documents already matched. */
 export function project(docs: Doc[], projection: Doc, filter: Doc | undefined): Doc[] {
   try {
-    return new Query(filter ?? {}).find(docs, projection).all() as Doc[];
+    // The filter only matters for the positional `$` projection (the documents already matched).
+    const positional = Object.keys(projection).some((k) => k.endsWith(".$"));
+    return new Query(positional ? (filter ?? {}) : {}).find(docs, projection).all() as Doc[];
   } catch (e) {
     throw wrapMingo(e);
   }
 }
 
-export function runPipeline(input: Doc[], pipeline: Doc[], resolver: (name: string) => Doc[], variables?: Doc): Doc[] {
+export function runPipeline(input: Doc[], pipeline: Doc[], resolver: (name: string) => Doc[], variables?: Doc, collation?: Doc): Doc[] {
   try {
-    const agg = new Aggregator(pipeline, { collectionResolver: resolver, variables: variables ?? {} });
+    const agg = new Aggregator(pipeline, { collectionResolver: resolver, variables: variables ?? {}, ...(collation ? { collation: collation as never } : {}) });
     return agg.run(input) as Doc[];
   } catch (e) {
     throw wrapMingo(e);
   }
+}
+
+/** Maps every string in a value to its collation key (case- and, at strength 1, accent-folded). */
+export type Folder = (v: unknown) => unknown;
+
+/**
+ * The folding a collation asks for, or null for binary comparison (no collation, "simple",
+ * strength 3 and above). Strength 1 ignores case and diacritics, strength 2 case only.
+ */
+export function collationFolder(collation: unknown): Folder | null {
+  if (collation === undefined || collation === null) return null;
+  if (!isPlainObject(collation)) throw new StoreError(14, "BSON field 'collation' is the wrong type, expected type 'object'");
+  if (typeof collation.locale !== "string") throw new StoreError(40414, "BSON field 'locale' is missing but a required field");
+  if (collation.locale === "simple") return null;
+  const strength = typeof collation.strength === "number" ? collation.strength : 3;
+  if (strength < 1 || strength > 5) throw badValue("collation strength must be between 1 and 5");
+  if (strength >= 3) return null;
+  const foldString = strength === 1 ? (s: string): string => s.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase() : (s: string): string => s.toLowerCase();
+  const fold = (v: unknown): unknown => {
+    if (typeof v === "string") return foldString(v);
+    if (Array.isArray(v)) return v.map(fold);
+    if (isPlainObject(v)) {
+      const out: Doc = {};
+      for (const k of Object.keys(v)) out[k] = fold(v[k]);
+      return out;
+    }
+    return v;
+  };
+  return fold;
+}
+
+/** Evaluate a command's `let` document: each value is an aggregation expression over no document. */
+export function evalLet(vars: unknown): Doc | undefined {
+  if (vars === undefined || vars === null) return undefined;
+  if (!isPlainObject(vars)) throw new StoreError(14, "BSON field 'let' is the wrong type, expected type 'object'");
+  const keys = Object.keys(vars);
+  if (keys.length === 0) return {};
+  for (const k of keys) if (!/^[a-z_][A-Za-z0-9_]*$/.test(k) && !/^[^\x00-\x7F]/.test(k)) throw badValue(`'${k}' starts with an invalid character for a user variable name`);
+  const set: Doc = {};
+  keys.forEach((k, i) => (set["v" + String(i)] = vars[k]));
+  const [row] = runPipeline([{}], [{ $addFields: set }], () => []);
+  const out: Doc = {};
+  keys.forEach((k, i) => (out[k] = row["v" + String(i)]));
+  return out;
 }

@@ -30,9 +30,45 @@ interface FailPoint {
 
 const WRITE_COMMANDS = new Set(["insert", "update", "delete", "findAndModify", "findandmodify"]);
 const TXN_ALLOWED = new Set([
-  "find", "getMore", "insert", "update", "delete", "findAndModify", "findandmodify", "aggregate", "distinct", "count",
+  "find", "getMore", "insert", "update", "delete", "findAndModify", "findandmodify", "aggregate", "distinct",
   "commitTransaction", "abortTransaction", "killCursors", "create", "createIndexes", "bulkWrite",
 ]);
+
+/** Errors a retryable write or read may be retried after (mongod's ErrorCodes::isRetriableError). */
+const RETRIABLE_CODES = new Set([11600, 11602, 10107, 13435, 13436, 189, 91, 7, 6, 89, 9001, 262]);
+
+/**
+ * The labels mongod attaches to an error reply: TransientTransactionError inside a transaction
+ * (isTransientTransactionError), RetryableWriteError for retryable writes and commit/abort.
+ */
+export function serverErrorLabels(name: string, body: Doc, code: number, writeConcernError: boolean): string[] {
+  const labels: string[] = [];
+  const inTxn = body.autocommit === false;
+  const commitOrAbort = name === "commitTransaction" || name === "abortTransaction";
+  if (inTxn) {
+    let transient = code === 112 || code === 24;
+    if (commitOrAbort) transient ||= code === 251 && !writeConcernError;
+    else transient ||= RETRIABLE_CODES.has(code) || code === 251;
+    if (transient && !writeConcernError) labels.push("TransientTransactionError");
+  }
+  const retryableWrite = (body.txnNumber !== undefined && !inTxn && WRITE_COMMANDS.has(name)) || commitOrAbort;
+  if (retryableWrite && RETRIABLE_CODES.has(code)) labels.push("RetryableWriteError");
+  return labels;
+}
+
+/** A writeConcernError for a write concern a single-member replica set cannot satisfy, if any. */
+function unsatisfiableWriteConcern(name: string, body: Doc): Doc | undefined {
+  const wc = body.writeConcern;
+  if (!isPlainObject(wc) || wc.w === undefined) return undefined;
+  if (!(WRITE_COMMANDS.has(name) || name === "commitTransaction" || name === "abortTransaction" || name === "create" || name === "drop" || name === "createIndexes")) return undefined;
+  if (typeof wc.w === "string" && wc.w !== "majority") {
+    return { code: 79, codeName: "UnknownReplWriteConcern", errmsg: `Write concern mode '${wc.w}' is not known`, errInfo: { writeConcern: wc } };
+  }
+  if (typeof wc.w !== "string" && toNumber(wc.w) > 1) {
+    return { code: 100, codeName: "UnsatisfiableWriteConcern", errmsg: "Not enough data-bearing nodes", errInfo: { writeConcern: wc } };
+  }
+  return undefined;
+}
 
 export class StoreServer {
   private server: net.Server | null = null;
@@ -47,6 +83,8 @@ export class StoreServer {
   private readonly started = Date.now();
   private readonly processId = new ObjectId();
   private readonly failPoints = new Map<string, FailPoint>();
+  /** Application name each connection gave at handshake (failCommand's `appName` filter). */
+  private readonly appNames = new Map<number, string>();
   private closing = false;
   private waiters = new Set<() => void>();
   port = 0;
@@ -118,7 +156,10 @@ export class StoreServer {
       }
     });
     sock.on("error", () => undefined);
-    sock.on("close", () => this.sockets.delete(sock));
+    sock.on("close", () => {
+      this.sockets.delete(sock);
+      this.appNames.delete(connId);
+    });
   }
 
   private async onMessage(sock: net.Socket, msg: Buffer, connId: number): Promise<void> {
@@ -241,38 +282,47 @@ export class StoreServer {
           sock.once("close", done);
         });
       }
+      const app = isPlainObject(body.client) && isPlainObject(body.client.application) ? body.client.application.name : undefined;
+      if (typeof app === "string") this.appNames.set(connId, app);
       return this.withTimes(this.helloReply(body, connId, name !== "hello"));
     }
-    const fp = this.checkFailPoint(name);
-    if (fp) {
-      if (fp.closeConnection === true) {
-        sock.destroy();
-        return { ok: 0 };
-      }
-      if (typeof fp.blockTimeMS === "number" && fp.blockConnection === true) await new Promise((r) => setTimeout(r, fp.blockTimeMS as number));
-      if (fp.errorCode !== undefined) {
-        const err = new StoreError(toNumber(fp.errorCode), `Failing command via 'failCommand' failpoint`, { labels: (fp.errorLabels as string[]) ?? [] });
-        const r = this.errorReply(err);
-        if (!fp.errorLabels && [11600, 11602, 10107, 13435, 13436, 189, 91, 7, 6, 89, 9001, 262].includes(err.code) && (WRITE_COMMANDS.has(name) || name === "commitTransaction")) {
-          r.errorLabels = ["RetryableWriteError"];
+    const fp = this.checkFailPoint(name, this.appNames.get(connId));
+    try {
+      if (fp) {
+        if (fp.closeConnection === true) {
+          sock.destroy();
+          return { ok: 0 };
         }
-        return r;
+        if (fp.blockConnection === true && fp.blockTimeMS !== undefined) await new Promise((r) => setTimeout(r, toNumber(fp.blockTimeMS)));
+        if (fp.errorCode !== undefined) {
+          const code = toNumber(fp.errorCode);
+          const labels = Array.isArray(fp.errorLabels) ? (fp.errorLabels as string[]) : serverErrorLabels(name, body, code, false);
+          return this.errorReply(new StoreError(code, `Failing command via 'failCommand' failpoint`, { labels }));
+        }
       }
-      if (isPlainObject(fp.writeConcernError)) {
-        const reply = await this.dispatch(name, body, db, sequences);
-        reply.writeConcernError = fp.writeConcernError;
-        if (fp.errorLabels) reply.errorLabels = fp.errorLabels;
-        return this.withTimes(reply);
+      const reply = await this.dispatch(name, body, db, sequences);
+      let wce: Doc | undefined = fp && isPlainObject(fp.writeConcernError) ? (fp.writeConcernError as Doc) : undefined;
+      wce ??= unsatisfiableWriteConcern(name, body);
+      if (wce) {
+        reply.writeConcernError = wce;
+        const labels = fp && Array.isArray(fp.errorLabels) ? (fp.errorLabels as string[]) : serverErrorLabels(name, body, toNumber(wce.code), true);
+        if (labels.length) reply.errorLabels = labels;
       }
+      return this.withTimes(reply);
+    } catch (e) {
+      if (e instanceof StoreError && e.labels.length === 0) {
+        return this.errorReply(new StoreError(e.code, e.message, { labels: serverErrorLabels(name, body, e.code, false), extra: e.extra }));
+      }
+      throw e;
     }
-    return this.withTimes(await this.dispatch(name, body, db, sequences));
   }
 
-  private checkFailPoint(cmdName: string): Doc | null {
+  private checkFailPoint(cmdName: string, appName: string | undefined): Doc | null {
     const fp = this.failPoints.get("failCommand");
     if (!fp || fp.mode === "off") return null;
     const cmds = (fp.data.failCommands as string[]) ?? [];
     if (!cmds.includes(cmdName)) return null;
+    if (typeof fp.data.appName === "string" && fp.data.appName !== appName) return null;
     if (typeof fp.mode === "object") {
       if ("skip" in fp.mode) {
         if (fp.mode.skip > 0) {
@@ -335,6 +385,11 @@ export class StoreServer {
       cursors: this.cursors,
       nextCursorId: () => ++this.cursorSeq + 1000n,
       sessionKey,
+      localSessions: () =>
+        [...this.sessions].map(([k, st]) => ({
+          _id: { id: new Binary(Buffer.from(k, "hex"), 4), uid: new Binary(Buffer.alloc(32), 0) },
+          lastUse: new Date(st.lastUse),
+        })),
     };
     try {
       const reply = await this.handle(name, cmd, ctx);

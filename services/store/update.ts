@@ -106,7 +106,11 @@ export function applyUpdate(
     const res = runPipeline([cloneValue(doc)], spec.stages, () => [], opts.variables);
     if (res.length !== 1) throw badValue("pipeline update must produce exactly one document");
     out = res[0];
-    if (id !== undefined && (out._id === undefined || keyString(out._id) !== keyString(id))) throw immutableId(id);
+    if (id !== undefined) {
+      // A pipeline that drops `_id` (e.g. $replaceRoot) keeps the document's; changing it is an error.
+      if (out._id === undefined) out = { _id: id, ...out };
+      else if (keyString(out._id) !== keyString(id)) throw immutableId(id);
+    }
   } else {
     out = cloneValue(doc);
     const ops: Doc = {};
