@@ -1,0 +1,443 @@
+/**
+ * The gateway's routes: one table, from which the server registers handlers and the OpenAPI
+ * document is built. Each route validates its path, query and body with zod (strict objects:
+ * unknown fields refused) and calls one LocalApi method; roles are the node's business — the
+ * `roles` text only documents what the node enforces.
+ */
+import { fromJson, toJson, type DescMessage, type JsonValue, type MessageShape } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { z } from "zod";
+import {
+  DeliveryStatus,
+  Direction,
+  DraftSchema,
+  DraftState,
+  ListDraftsResponseSchema,
+  ListMessagesResponseSchema,
+  ListOfficersResponseSchema,
+  ListPartnersResponseSchema,
+  LocalApi,
+  LoginResponseSchema,
+  MessageRecordSchema,
+  OfficerAccountSchema,
+  Role,
+  type LoginResponse,
+  type MessageRecord,
+} from "../gen/liaison/v1/local_pb.ts";
+import { MessageSchema } from "../gen/liaison/v1/message_pb.ts";
+import { LiaisonError } from "../services/errors/index.ts";
+import type { LocalApiConnection } from "./client.ts";
+import { searchMessages, SEARCH_MAX_SCANNED } from "./search.ts";
+
+// ---------- what a handler gets and returns ----------
+
+export interface RouteContext {
+  correlationId: string;
+  /** The officer's access token (Bearer header or cookie), if any. */
+  accessToken: string | undefined;
+  /** The refresh token from its cookie, if any. */
+  refreshCookie: string | undefined;
+  api: LocalApiConnection;
+}
+
+export interface RouteResult {
+  status?: number;
+  body?: unknown;
+  /** Raw bytes with their content type (downloads). */
+  bytes?: { data: Uint8Array; contentType: string; filename: string };
+  /** Session cookies to set or clear. */
+  session?: { login: LoginResponse } | { clear: true };
+}
+
+export interface RouteDef {
+  method: "GET" | "POST";
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  /** Needs an officer's access token. */
+  auth: boolean;
+  roles: string;
+  localMethod?: string;
+  params?: z.ZodType;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  bodyOptional?: boolean;
+  /** Protobuf messages accepted inside the body (for the OpenAPI components). */
+  protoInputs?: DescMessage[];
+  response: {
+    status?: number;
+    description: string;
+    proto?: DescMessage;
+    /** Wraps the proto reference (e.g. an array or a page object). */
+    schema?: (ref: Record<string, unknown>) => Record<string, unknown>;
+    json?: Record<string, unknown>;
+    contentType?: string;
+  };
+  handle(input: { params: any; query: any; body: any }, ctx: RouteContext): Promise<RouteResult>;
+}
+
+function route<P extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, B extends z.ZodType | undefined = undefined>(
+  def: Omit<RouteDef, "handle" | "params" | "query" | "body"> & {
+    params?: P;
+    query?: Q;
+    body?: B;
+    handle(
+      input: {
+        params: P extends z.ZodType ? z.output<P> : undefined;
+        query: Q extends z.ZodType ? z.output<Q> : undefined;
+        body: B extends z.ZodType ? z.output<B> : undefined;
+      },
+      ctx: RouteContext,
+    ): Promise<RouteResult>;
+  },
+): RouteDef {
+  return def as RouteDef;
+}
+
+// ---------- JSON ↔ protobuf ----------
+
+/** The protobuf JSON mapping of a response message. */
+export function json<D extends DescMessage>(schema: D, message: MessageShape<D>): JsonValue {
+  return toJson(schema, message);
+}
+
+/** A message record for listings: everything but the envelope bytes (fetched on their own). */
+function recordSummary(record: MessageRecord): JsonValue {
+  record.envelope = new Uint8Array(0);
+  return toJson(MessageRecordSchema, record);
+}
+
+// ---------- schemas ----------
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const PARTY = /^[A-Z]{2}-[A-Z0-9]{2,16}$/;
+
+const uuid = (what: string) => z.string().regex(UUID, `must be a ${what} id (lowercase UUID)`);
+const party = z.string().regex(PARTY, "must be a party id such as VN-MPS");
+const isoDate = z.iso.datetime({ offset: true, message: "must be an RFC 3339 date-time, e.g. 2026-05-01T00:00:00Z" });
+const pageSize = z
+  .string()
+  .regex(/^[0-9]{1,3}$/, "must be a whole number from 1 to 500")
+  .transform(Number)
+  .refine((n) => n >= 1 && n <= 500, "must be from 1 to 500");
+const pageToken = z.string().max(512, "is too long").regex(/^[A-Za-z0-9_-]*$/, "is not a page token");
+
+const ROLE_NAMES = ["drafter", "approver", "analyst", "auditor", "admin"] as const;
+const ROLE_PROTO: Record<(typeof ROLE_NAMES)[number], Role> = {
+  drafter: Role.DRAFTER,
+  approver: Role.APPROVER,
+  analyst: Role.ANALYST,
+  auditor: Role.AUDITOR,
+  admin: Role.ADMIN,
+};
+
+export const BODY_KINDS = MessageSchema.oneofs.find((o) => o.name === "body")!.fields.map((f) => f.name) as [string, ...string[]];
+
+const DIRECTIONS = { sent: Direction.SENT, received: Direction.RECEIVED } as const;
+const DELIVERY = { pending: DeliveryStatus.PENDING, receipted: DeliveryStatus.RECEIPTED, rejected: DeliveryStatus.REJECTED } as const;
+const DRAFT_STATES = { awaiting_approval: DraftState.AWAITING_APPROVAL, approved: DraftState.APPROVED, rejected: DraftState.REJECTED } as const;
+
+const login = z.strictObject({
+  username: z.string().min(1, "is required").max(128, "is too long"),
+  password: z.string().min(1, "is required").max(1024, "is too long"),
+  session: z.enum(["cookie", "bearer"]).optional().describe("cookie (default): HttpOnly cookies; bearer: tokens in the response body"),
+});
+const refresh = z.strictObject({
+  refreshToken: z.string().min(1).max(256).optional().describe("when the refresh token is not in its cookie"),
+  session: z.enum(["cookie", "bearer"]).optional(),
+});
+const logout = z.strictObject({ refreshToken: z.string().min(1).max(256).optional() });
+const changePassword = z.strictObject({
+  currentPassword: z.string().min(1, "is required").max(1024),
+  newPassword: z.string().min(1, "is required").max(1024),
+});
+const createOfficer = z.strictObject({
+  username: z.string().min(1, "is required").max(128),
+  displayName: z.string().min(1, "is required").max(200),
+  roles: z.array(z.enum(ROLE_NAMES)).min(1, "must name at least one role").max(5),
+  password: z.string().min(1, "is required").max(1024),
+});
+const officerParams = z.strictObject({ officerId: uuid("officer") });
+const setDisabled = z.strictObject({ disabled: z.boolean() });
+
+/** A draft: the protobuf JSON form of liaison.v1.Message, checked field by field against the schema. */
+const protoMessage = z
+  .record(z.string(), z.unknown())
+  .transform((value, ctx) => {
+    try {
+      return fromJson(MessageSchema, value as JsonValue, { ignoreUnknownFields: false, recursionLimit: 32 });
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message.replace(/^\[[a-z_]+\] /, "") });
+      return z.NEVER;
+    }
+  })
+  .describe("liaison.v1.Message in the protobuf JSON mapping (see components.schemas)");
+const createDraft = z.strictObject({ message: protoMessage });
+const draftParams = z.strictObject({ draftId: uuid("draft") });
+const listDrafts = z.strictObject({
+  state: z.enum(Object.keys(DRAFT_STATES) as [keyof typeof DRAFT_STATES]).optional(),
+  pageSize: pageSize.optional(),
+  pageToken: pageToken.optional(),
+});
+const rejectDraft = z.strictObject({ reason: z.string().trim().min(1, "is required").max(2000, "must be at most 2000 characters") });
+const messageParams = z.strictObject({ messageId: uuid("message") });
+const listMessages = z.strictObject({
+  direction: z.enum(["sent", "received"]).optional(),
+  partner: party.optional(),
+  kind: z.enum(BODY_KINDS).optional().describe("body kind, as in the Message oneof"),
+  status: z.enum(["pending", "receipted", "rejected"]).optional().describe("delivery status of sent messages"),
+  since: isoDate.optional(),
+  until: isoDate.optional(),
+  pageSize: pageSize.optional(),
+  pageToken: pageToken.optional(),
+});
+const search = z.strictObject({
+  q: z.string().trim().min(1, "is required").max(200, "is too long").describe("a name in any script, with or without diacritics; a document, phone or account number; a crypto address"),
+  kind: z.enum(BODY_KINDS).optional(),
+  since: isoDate.optional(),
+  until: isoDate.optional(),
+});
+
+const page = (key: string) => (ref: Record<string, unknown>) => ({
+  type: "object",
+  properties: { [key]: { type: "array", items: ref }, nextPageToken: { type: "string" } },
+});
+
+const sessionJson = {
+  type: "object",
+  properties: {
+    officer: { $ref: "#/components/schemas/liaison.v1.OfficerAccount" },
+    accessExpiresAt: { type: "string", format: "date-time" },
+    refreshExpiresAt: { type: "string", format: "date-time" },
+    accessToken: { type: "string", description: "only with session: bearer" },
+    refreshToken: { type: "string", description: "only with session: bearer" },
+  },
+};
+
+function sessionBody(result: LoginResponse, mode: "cookie" | "bearer" | undefined): Record<string, unknown> {
+  const full = toJson(LoginResponseSchema, result) as Record<string, unknown>;
+  const body: Record<string, unknown> = { officer: full.officer, accessExpiresAt: full.accessExpiresAt, refreshExpiresAt: full.refreshExpiresAt };
+  if (mode === "bearer") Object.assign(body, { accessToken: result.accessToken, refreshToken: result.refreshToken });
+  return body;
+}
+
+const call = (ctx: RouteContext) => ({ accessToken: ctx.accessToken, correlationId: ctx.correlationId });
+
+// ---------- the table ----------
+
+export const ROUTES: RouteDef[] = [
+  // Sessions
+  route({
+    method: "POST", path: "/api/session/login", operationId: "login", tag: "session", auth: false, roles: "anyone",
+    localMethod: "Login", summary: "Sign in with username and password",
+    description: "Repeated failures lock the account (the node decides). Default: HttpOnly, Secure, SameSite=Strict cookies.",
+    body: login,
+    response: { description: "Signed in", json: sessionJson },
+    async handle({ body }, ctx) {
+      const result = await ctx.api.call(LocalApi.method.login, { username: body.username, password: body.password }, { correlationId: ctx.correlationId });
+      return { body: sessionBody(result, body.session), ...(body.session === "bearer" ? {} : { session: { login: result } }) };
+    },
+  }),
+  route({
+    method: "POST", path: "/api/session/refresh", operationId: "refreshSession", tag: "session", auth: false, roles: "anyone with a refresh token",
+    localMethod: "RefreshToken", summary: "New access token from the (single-use) refresh token",
+    body: refresh, bodyOptional: true,
+    response: { description: "Refreshed", json: sessionJson },
+    async handle({ body }, ctx) {
+      const token = body?.refreshToken ?? ctx.refreshCookie;
+      if (!token) throw new LiaisonError("UNAUTHENTICATED", "no refresh token: sign in again");
+      const result = await ctx.api.call(LocalApi.method.refreshToken, { refreshToken: token }, { correlationId: ctx.correlationId });
+      const mode = body?.session ?? (body?.refreshToken ? "bearer" : "cookie");
+      return { body: sessionBody(result, mode), ...(mode === "bearer" ? {} : { session: { login: result } }) };
+    },
+  }),
+  route({
+    method: "POST", path: "/api/session/logout", operationId: "logout", tag: "session", auth: true, roles: "any officer",
+    localMethod: "Logout", summary: "Sign out: revokes the access and refresh tokens",
+    body: logout, bodyOptional: true,
+    response: { description: "Signed out", json: { type: "object" } },
+    async handle({ body }, ctx) {
+      await ctx.api.call(LocalApi.method.logout, { refreshToken: body?.refreshToken ?? ctx.refreshCookie ?? "" }, call(ctx));
+      return { body: {}, session: { clear: true } };
+    },
+  }),
+  route({
+    method: "GET", path: "/api/session", operationId: "whoAmI", tag: "session", auth: true, roles: "any officer",
+    localMethod: "WhoAmI", summary: "The signed-in officer",
+    response: { description: "The officer", proto: OfficerAccountSchema },
+    async handle(_input, ctx) {
+      return { body: json(OfficerAccountSchema, await ctx.api.call(LocalApi.method.whoAmI, {}, call(ctx))) };
+    },
+  }),
+  route({
+    method: "POST", path: "/api/session/password", operationId: "changePassword", tag: "session", auth: true, roles: "any officer",
+    localMethod: "ChangePassword", summary: "Change one's own password (ends every session)",
+    body: changePassword,
+    response: { description: "Changed", json: { type: "object" } },
+    async handle({ body }, ctx) {
+      await ctx.api.call(LocalApi.method.changePassword, body, call(ctx));
+      return { body: {}, session: { clear: true } };
+    },
+  }),
+
+  // Officers
+  route({
+    method: "GET", path: "/api/officers", operationId: "listOfficers", tag: "officers", auth: true, roles: "admin, auditor",
+    localMethod: "ListOfficers", summary: "Officer accounts of this node",
+    response: { description: "Officers", proto: OfficerAccountSchema, schema: page("officers") },
+    async handle(_input, ctx) {
+      return { body: json(ListOfficersResponseSchema, await ctx.api.call(LocalApi.method.listOfficers, {}, call(ctx))) };
+    },
+  }),
+  route({
+    method: "POST", path: "/api/officers", operationId: "createOfficer", tag: "officers", auth: true, roles: "admin",
+    localMethod: "CreateOfficer", summary: "Create an officer account",
+    body: createOfficer,
+    response: { status: 201, description: "Created", proto: OfficerAccountSchema },
+    async handle({ body }, ctx) {
+      const created = await ctx.api.call(
+        LocalApi.method.createOfficer,
+        { username: body.username, displayName: body.displayName, password: body.password, roles: body.roles.map((r) => ROLE_PROTO[r]) },
+        call(ctx),
+      );
+      return { status: 201, body: json(OfficerAccountSchema, created) };
+    },
+  }),
+  route({
+    method: "POST", path: "/api/officers/:officerId/disabled", operationId: "setOfficerDisabled", tag: "officers", auth: true, roles: "admin",
+    localMethod: "SetOfficerDisabled", summary: "Disable (ends every session) or enable (lifts a lockout) an officer",
+    params: officerParams, body: setDisabled,
+    response: { description: "Updated", proto: OfficerAccountSchema },
+    async handle({ params, body }, ctx) {
+      const updated = await ctx.api.call(LocalApi.method.setOfficerDisabled, { officerId: params.officerId, disabled: body.disabled }, call(ctx));
+      return { body: json(OfficerAccountSchema, updated) };
+    },
+  }),
+
+  // Drafts
+  route({
+    method: "GET", path: "/api/drafts", operationId: "listDrafts", tag: "drafts", auth: true, roles: "drafter, approver, auditor",
+    localMethod: "ListDrafts", summary: "Drafts, newest first (the approval queue: state=awaiting_approval)",
+    query: listDrafts,
+    response: { description: "A page of drafts", proto: DraftSchema, schema: page("drafts") },
+    async handle({ query }, ctx) {
+      const result = await ctx.api.call(
+        LocalApi.method.listDrafts,
+        { state: query.state ? DRAFT_STATES[query.state] : DraftState.UNSPECIFIED, pageSize: query.pageSize ?? 0, pageToken: query.pageToken ?? "" },
+        call(ctx),
+      );
+      return { body: json(ListDraftsResponseSchema, result) };
+    },
+  }),
+  route({
+    method: "POST", path: "/api/drafts", operationId: "createDraft", tag: "drafts", auth: true, roles: "drafter",
+    localMethod: "CreateDraft", summary: "Draft a message (notice, case share, assistance request, campaign report, minutes, …)",
+    description: "The node fills message id, sender, created time, drafted_by and approved_by; leave them empty.",
+    body: createDraft, protoInputs: [MessageSchema],
+    response: { status: 201, description: "The draft, awaiting approval", proto: DraftSchema },
+    async handle({ body }, ctx) {
+      const draft = await ctx.api.call(LocalApi.method.createDraft, { message: body.message }, call(ctx));
+      return { status: 201, body: json(DraftSchema, draft) };
+    },
+  }),
+  route({
+    method: "GET", path: "/api/drafts/:draftId", operationId: "getDraft", tag: "drafts", auth: true, roles: "drafter, approver, auditor",
+    localMethod: "GetDraft", summary: "One draft, as it will be signed",
+    params: draftParams,
+    response: { description: "The draft", proto: DraftSchema },
+    async handle({ params }, ctx) {
+      return { body: json(DraftSchema, await ctx.api.call(LocalApi.method.getDraft, { draftId: params.draftId }, call(ctx))) };
+    },
+  }),
+  route({
+    method: "POST", path: "/api/drafts/:draftId/approve", operationId: "approveDraft", tag: "drafts", auth: true, roles: "approver (never the drafter)",
+    localMethod: "ApproveDraft", summary: "Approve, sign and send a draft",
+    params: draftParams,
+    response: { description: "The message as sent", proto: MessageRecordSchema },
+    async handle({ params }, ctx) {
+      return { body: recordSummary(await ctx.api.call(LocalApi.method.approveDraft, { draftId: params.draftId }, call(ctx))) };
+    },
+  }),
+  route({
+    method: "POST", path: "/api/drafts/:draftId/reject", operationId: "rejectDraft", tag: "drafts", auth: true, roles: "approver",
+    localMethod: "RejectDraft", summary: "Send a draft back with a reason",
+    params: draftParams, body: rejectDraft,
+    response: { description: "The rejected draft", proto: DraftSchema },
+    async handle({ params, body }, ctx) {
+      return { body: json(DraftSchema, await ctx.api.call(LocalApi.method.rejectDraft, { draftId: params.draftId, reason: body.reason }, call(ctx))) };
+    },
+  }),
+
+  // Messages
+  route({
+    method: "GET", path: "/api/messages", operationId: "listMessages", tag: "messages", auth: true, roles: "drafter, approver, analyst, auditor",
+    localMethod: "ListMessages", summary: "Inbox and outbox, newest first, with delivery and receipt per recipient",
+    query: listMessages,
+    response: { description: "A page of messages (without envelope bytes)", proto: MessageRecordSchema, schema: page("messages") },
+    async handle({ query }, ctx) {
+      const result = await ctx.api.call(
+        LocalApi.method.listMessages,
+        {
+          direction: query.direction ? DIRECTIONS[query.direction] : Direction.UNSPECIFIED,
+          partner: query.partner ?? "",
+          bodyKind: query.kind ?? "",
+          deliveryStatus: query.status ? DELIVERY[query.status] : DeliveryStatus.UNSPECIFIED,
+          ...(query.since ? { since: timestampFromDate(new Date(query.since)) } : {}),
+          ...(query.until ? { until: timestampFromDate(new Date(query.until)) } : {}),
+          pageSize: query.pageSize ?? 0,
+          pageToken: query.pageToken ?? "",
+        },
+        call(ctx),
+      );
+      return { body: { messages: result.messages.map(recordSummary), nextPageToken: result.nextPageToken } };
+    },
+  }),
+  route({
+    method: "GET", path: "/api/messages/:messageId", operationId: "getMessage", tag: "messages", auth: true, roles: "drafter, approver, analyst, auditor",
+    localMethod: "GetMessage", summary: "One message with its envelope (base64) and deliveries",
+    params: messageParams,
+    response: { description: "The message", proto: MessageRecordSchema },
+    async handle({ params }, ctx) {
+      return { body: json(MessageRecordSchema, await ctx.api.call(LocalApi.method.getMessage, { messageId: params.messageId }, call(ctx))) };
+    },
+  }),
+  route({
+    method: "GET", path: "/api/messages/:messageId/envelope", operationId: "downloadEnvelope", tag: "messages", auth: true, roles: "drafter, approver, analyst, auditor",
+    localMethod: "GetMessage", summary: "Download the exact signed envelope bytes (liaison.v1.SignedEnvelope)",
+    params: messageParams,
+    response: { description: "The SignedEnvelope bytes", contentType: "application/octet-stream" },
+    async handle({ params }, ctx) {
+      const record = await ctx.api.call(LocalApi.method.getMessage, { messageId: params.messageId }, call(ctx));
+      return { bytes: { data: record.envelope, contentType: "application/octet-stream", filename: `${record.messageId}.envelope.pb` } };
+    },
+  }),
+  route({
+    method: "GET", path: "/api/search", operationId: "search", tag: "messages", auth: true, roles: "drafter, approver, analyst, auditor",
+    localMethod: "ListMessages", summary: "Find messages by person name (any script, with or without diacritics), document, phone, account or crypto address",
+    description: `Interim: the gateway reads the newest ${SEARCH_MAX_SCANNED} messages through ListMessages and matches them itself; \`complete\` is false when older messages were not read.`,
+    query: search,
+    response: {
+      description: "Matches, newest first",
+      proto: MessageRecordSchema,
+      schema: (ref) => ({ type: "object", properties: { results: { type: "array", items: ref }, scanned: { type: "integer" }, complete: { type: "boolean" } } }),
+    },
+    async handle({ query }, ctx) {
+      const found = await searchMessages(ctx.api, call(ctx), query);
+      return { body: { results: found.results.map(recordSummary), scanned: found.scanned, complete: found.complete } };
+    },
+  }),
+
+  // Partners
+  route({
+    method: "GET", path: "/api/partners", operationId: "listPartners", tag: "partners", auth: true, roles: "any officer",
+    localMethod: "ListPartners", summary: "Partners with last contact, outbox depth and oldest pending message",
+    response: { description: "Partners", proto: ListPartnersResponseSchema },
+    async handle(_input, ctx) {
+      return { body: json(ListPartnersResponseSchema, await ctx.api.call(LocalApi.method.listPartners, {}, call(ctx))) };
+    },
+  }),
+];
+
+export { ListMessagesResponseSchema };
