@@ -94,7 +94,9 @@ export async function exportMinutesBundle(ctx: BundleContext, minutesMessageId: 
   if (!minutes) throw new LiaisonError("NOT_FOUND", "no such minutes");
   const all = await ctx.db.collection<CosignatureDoc>(MINUTES_COSIGNATURES).find({ minutesId: minutesMessageId }).toArray();
   all.sort((a, b) => a.ledgerIndex - b.ledgerIndex);
-  const cosigs = minutes.parties.map((p) => all.find((c) => c.party === p)).filter((c): c is CosignatureDoc => c !== undefined);
+  const cosigs = minutes.parties
+    .map((p) => all.find((c) => c.party === p && c.minutesSha256 === minutes.messageSha256))
+    .filter((c): c is CosignatureDoc => c !== undefined);
   const parties: MinutesBundle["parties"] = {};
   for (const party of new Set([minutes.host, ...cosigs.map((c) => c.party)])) {
     const evidence = await ctx.partyEvidence(party);

@@ -228,7 +228,9 @@ export async function getMinutesArchive(db: Db, minutesId: string): Promise<Minu
   cosigs.sort((a, b) => a.ledgerIndex - b.ledgerIndex);
   const cosignatures: MinutesArchiveEntry["cosignatures"] = {};
   for (const party of doc.parties) {
-    const c = cosigs.find((x) => x.party === party);
+    // The first co-signature of the party over these exact bytes (a sender's own view also holds
+    // what its partners refused, e.g. a co-signature naming other bytes).
+    const c = cosigs.find((x) => x.party === party && x.minutesSha256 === doc.messageSha256) ?? cosigs.find((x) => x.party === party);
     cosignatures[party] = c
       ? { status: "signed", messageId: c._id, signingOfficer: c.signingOfficer.displayName, ...(c.signedAt ? { signedAt: c.signedAt } : {}), hashMatches: c.minutesSha256 === doc.messageSha256 }
       : { status: "missing" };

@@ -78,8 +78,8 @@ export const traffickingBody = (reference: string): Body => ({
   value: {
     summary: { reference, title: [{ lang: "en", text: "Victims lured by fake job offers" }] },
     victims: [
-      { names: [{ fullName: "Lê Thị Victim", script: "Latn", lang: "vi" }], nationality: "VNM", notes: "rescued 2026-03-01" },
-      { names: [{ fullName: "Phạm Văn Victim", script: "Latn", lang: "vi" }], nationality: "VNM" },
+      { names: [{ fullName: "Lê Thị Quyên", script: "Latn", lang: "vi" }], nationality: "VNM", notes: "rescued 2026-03-01" },
+      { names: [{ fullName: "Phạm Văn Quyết", script: "Latn", lang: "vi" }], nationality: "VNM" },
     ],
     victimCount: 2,
     recruitmentMethod: "fake job offer on a social network: easy work, high pay",

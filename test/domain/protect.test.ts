@@ -9,7 +9,7 @@ import type { ProtectedReadAudit } from "../../services/notices/index.ts";
 
 const parties = {
   informants: [create(ProtectedPartySchema, { names: [{ fullName: "Trần Thị Informant", script: "Latn", lang: "vi" }], contact: "+84 912 000 111" })],
-  victims: [create(ProtectedPartySchema, { names: [{ fullName: "Lê Thị Victim" }], nationality: "VNM" })],
+  victims: [create(ProtectedPartySchema, { names: [{ fullName: "Lê Thị Quyên" }], nationality: "VNM" })],
 };
 const N = "0b6e3c1a-5f0e-4d2b-9a8c-2f1e7d3b4a50";
 
