@@ -9,6 +9,8 @@ import { Engine, duplicateKeyError, indexKeys, makeIndex, validateNs, type Colle
 import { project, runPipeline, compileFilter, collationFolder, evalLet, type Folder } from "./query.ts";
 import { applyUpdate, classifyUpdate, seedFromFilter } from "./update.ts";
 import { RawDocs, MAX_BSON_SIZE } from "./wire.ts";
+import { DESERIALIZE_OPTIONS } from "./journal.ts";
+import { deserializeTyped, restoreTypes, typeHints, type TypeHints } from "./typed.ts";
 import { cloneValue, isPlainObject, keyString, makeSortComparator, toNumber, valuesAtPath, type Doc } from "./values.ts";
 
 export interface Cursor {
@@ -24,6 +26,9 @@ export interface CommandContext {
   db: string;
   txn: Txn | null;
   sequences: Map<string, { docs: Doc[]; raws: Buffer[] }>;
+  /** The command body's bytes, to read values with their exact BSON number types. */
+  bodyRaw?: Buffer | null;
+  typedBody?: Doc;
   cursors: Map<bigint, Cursor>;
   nextCursorId: () => bigint;
   sessionKey: string | null;
@@ -233,8 +238,9 @@ export async function insert(ctx: CommandContext, cmd: Doc): Promise<Doc> {
       if (!isPlainObject(doc)) throw new StoreError(14, "document must be an object");
       let raw = raws[i];
       if (doc._id === undefined || !raw || !hasIdFirst(raw)) {
-        doc = withIdFirst(doc);
-        raw = serializeDoc(doc);
+        // Re-encode from the typed bytes so that numbers keep their BSON types.
+        raw = serializeDoc(withIdFirst(raw ? deserializeTyped(raw) : doc));
+        doc = BSON.deserialize(raw, DESERIALIZE_OPTIONS);
       }
       if (validating) checkValidator(coll, doc);
       ctx.engine.insert(coll, doc, raw, ctx.txn, ops);
@@ -268,7 +274,19 @@ interface UpdateOutcome {
 function updateOne(
   ctx: CommandContext,
   coll: Collection,
-  stmt: { q: Doc; u: unknown; multi: boolean; upsert: boolean; arrayFilters?: Doc[]; sort?: Doc; variables?: Doc; fold?: Folder | null; bypassValidation?: boolean },
+  stmt: {
+    q: Doc;
+    u: unknown;
+    multi: boolean;
+    upsert: boolean;
+    arrayFilters?: Doc[];
+    sort?: Doc;
+    variables?: Doc;
+    fold?: Folder | null;
+    bypassValidation?: boolean;
+    /** The statement's `q` and `u` with their BSON number types, when the bytes are at hand. */
+    typed?: { q: unknown; u: unknown } | null;
+  },
   ops: JournalOp[],
 ): UpdateOutcome {
   const spec = classifyUpdate(stmt.u);
@@ -276,19 +294,27 @@ function updateOne(
   if (stmt.arrayFilters) for (const f of stmt.arrayFilters) if (!isPlainObject(f)) throw new StoreError(9, "arrayFilters entries must be objects");
   const matches = ctx.engine.query(coll, stmt.q, ctx.txn, { limit: stmt.multi ? 0 : 1, sort: stmt.sort, variables: stmt.variables, fold: stmt.fold });
   const out: UpdateOutcome = { matched: 0, modified: 0 };
+  let hints: TypeHints | null = null;
+  const getHints = (): TypeHints => (hints ??= stmt.typed ? typeHints(stmt.typed.u, [stmt.typed.q]) : typeHints(null));
   for (const m of matches) {
     out.matched++;
-    const { doc, modified } = applyUpdate(m.doc, spec, { filter: stmt.q, arrayFilters: stmt.arrayFilters, isInsert: false, variables: stmt.variables });
-    if (!out.before) {
-      out.before = m.doc;
-      out.after = m.doc;
+    const { doc } = applyUpdate(m.doc, spec, { filter: stmt.q, arrayFilters: stmt.arrayFilters, isInsert: false, variables: stmt.variables });
+    // The updater works on promoted values; put the BSON number types back before storing.
+    const before = deserializeTyped(m.raw);
+    const next = restoreTypes(withIdFirst(doc), before, getHints());
+    const raw = serializeDoc(next);
+    const first = out.before === undefined;
+    if (first) {
+      out.before = before;
+      out.after = before;
     }
-    if (modified) {
-      const final = withIdFirst(doc);
+    // Modified means different bytes, as MongoDB compares (a type change is a change).
+    if (!raw.equals(m.raw)) {
+      const final = BSON.deserialize(raw, DESERIALIZE_OPTIONS);
       if (!stmt.bypassValidation) checkValidator(coll, final);
-      ctx.engine.replace(coll, m.key, final, serializeDoc(final), ctx.txn, ops);
+      ctx.engine.replace(coll, m.key, final, raw, ctx.txn, ops);
       out.modified++;
-      if (out.after === m.doc) out.after = final;
+      if (first) out.after = next;
     }
   }
   if (out.matched === 0 && stmt.upsert) {
@@ -301,11 +327,13 @@ function updateOne(
       const seed = seedFromFilter(stmt.q);
       base = applyUpdate(seed, spec, { filter: stmt.q, arrayFilters: stmt.arrayFilters, isInsert: true, variables: stmt.variables }).doc;
     }
-    const final = withIdFirst(base);
+    const next = restoreTypes(withIdFirst(base), null, getHints());
+    const raw = serializeDoc(next);
+    const final = BSON.deserialize(raw, DESERIALIZE_OPTIONS);
     if (!stmt.bypassValidation) checkValidator(coll, final);
-    ctx.engine.insert(coll, final, serializeDoc(final), ctx.txn, ops);
-    out.upserted = upsertedId(final);
-    out.after = final;
+    ctx.engine.insert(coll, final, raw, ctx.txn, ops);
+    out.upserted = upsertedId(next);
+    out.after = next;
   }
   return out;
 }
@@ -342,6 +370,7 @@ export async function update(ctx: CommandContext, cmd: Doc): Promise<Doc> {
         variables,
         fold: collationFolder(s.collation),
         bypassValidation: cmd.bypassDocumentValidation === true,
+        typed: typedStatement(ctx, "updates", i),
       }, ops);
       ctx.engine.opcounters.update++;
       n += r.matched;
@@ -439,6 +468,7 @@ export async function findAndModify(ctx: CommandContext, cmd: Doc): Promise<Doc>
           variables,
           fold,
           bypassValidation: cmd.bypassDocumentValidation === true,
+          typed: typedFindAndModify(ctx),
         }, ops);
         const leo: Doc = { n: r.matched || (r.upserted !== undefined ? 1 : 0), updatedExisting: r.matched > 0 };
         if (r.upserted !== undefined) leo.upserted = r.upserted;
@@ -788,4 +818,29 @@ function checkValidator(coll: Collection, doc: Doc): void {
       extra: { errInfo: { failingDocumentId: doc._id, details: { operatorName: Object.keys(v)[0] ?? "$and", specifiedAs: v, reason: "did not match the validator" } } },
     });
   }
+}
+
+function typedBody(ctx: CommandContext): Doc | null {
+  if (ctx.typedBody) return ctx.typedBody;
+  if (!ctx.bodyRaw) return null;
+  ctx.typedBody = deserializeTyped(ctx.bodyRaw);
+  return ctx.typedBody;
+}
+
+/** Statement `i` of a write command's `field` (document sequence or body array), numbers typed. */
+function typedStatement(ctx: CommandContext, field: string, i: number): { q: unknown; u: unknown } | null {
+  const seq = ctx.sequences.get(field);
+  let st: unknown;
+  if (seq && seq.raws[i]) st = deserializeTyped(seq.raws[i]);
+  else {
+    const body = typedBody(ctx);
+    const arr = body?.[field];
+    st = Array.isArray(arr) ? arr[i] : undefined;
+  }
+  return isPlainObject(st) ? { q: st.q, u: st.u } : null;
+}
+
+function typedFindAndModify(ctx: CommandContext): { q: unknown; u: unknown } | null {
+  const body = typedBody(ctx);
+  return body ? { q: body.query, u: body.update } : null;
 }

@@ -64,11 +64,11 @@ export function compileFilter(filter: unknown, variables?: Doc, fold?: Folder | 
   if (Object.keys(filter as Doc).length === 0) return MATCH_ALL;
   try {
     if (fold) {
-      const fq = new Query(fold(filter) as Doc, variables ? { variables } : undefined);
-      return (doc) => fq.test(fold(doc) as Doc);
+      const fq = new Query(fold(numericView(filter)) as Doc, variables ? { variables } : undefined);
+      return (doc) => fq.test(fold(numericView(doc)) as Doc);
     }
-    const q = new Query(filter as Doc, variables ? { variables } : undefined);
-    return (doc) => q.test(doc);
+    const q = new Query(numericView(filter) as Doc, variables ? { variables } : undefined);
+    return (doc) => q.test(numericView(doc) as Doc);
   } catch (e) {
     throw wrapMingo(e);
   }
@@ -142,4 +142,51 @@ export function evalLet(vars: unknown): Doc | undefined {
   const out: Doc = {};
   keys.forEach((k, i) => (out[k] = row["v" + String(i)]));
   return out;
+}
+
+const views = new WeakMap<object, unknown>();
+
+function isWide(v: unknown): boolean {
+  const t = v !== null && typeof v === "object" ? (v as { _bsontype?: string })._bsontype : undefined;
+  return t === "Decimal128" || t === "Long" || t === "Int32" || t === "Double";
+}
+
+function hasWide(v: unknown, depth = 0): boolean {
+  if (depth > 200) return false;
+  if (Array.isArray(v)) return v.some((x) => hasWide(x, depth + 1));
+  if (isPlainObject(v)) {
+    for (const k of Object.keys(v)) if (hasWide(v[k], depth + 1)) return true;
+    return false;
+  }
+  return isWide(v);
+}
+
+function toView(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(toView);
+  if (isPlainObject(v)) {
+    const out: Doc = {};
+    for (const k of Object.keys(v)) out[k] = toView(v[k]);
+    return out;
+  }
+  if (isWide(v)) {
+    const t = (v as { _bsontype: string })._bsontype;
+    if (t === "Long") return (v as { toNumber(): number }).toNumber();
+    if (t === "Decimal128") return Number(String(v));
+    return (v as { valueOf(): number }).valueOf();
+  }
+  return v;
+}
+
+/**
+ * The value as mingo should compare it: Decimal128 and unsafe Int64 values become JS numbers, so
+ * that they compare numerically with every other number (mingo would compare them as strings or
+ * objects). Documents without such values are returned as they are; views are cached.
+ */
+export function numericView(v: unknown): unknown {
+  if (v === null || typeof v !== "object") return v;
+  const cached = views.get(v);
+  if (cached !== undefined) return cached;
+  const view = hasWide(v) ? toView(v) : v;
+  views.set(v, view);
+  return view;
 }

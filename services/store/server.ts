@@ -172,7 +172,7 @@ export class StoreServer {
       try {
         const parsed = parseOpMsg(msg);
         flags = parsed.flags;
-        reply = await this.runCommand(parsed.body, parsed.sequences, connId, sock);
+        reply = await this.runCommand(parsed.body, parsed.sequences, connId, sock, parsed.bodyRaw);
       } catch (e) {
         reply = this.errorReply(e);
       }
@@ -263,7 +263,7 @@ export class StoreServer {
     return reply;
   }
 
-  private async runCommand(body: Doc, sequences: Map<string, { docs: Doc[]; raws: Buffer[] }>, connId: number, sock: net.Socket): Promise<Doc> {
+  private async runCommand(body: Doc, sequences: Map<string, { docs: Doc[]; raws: Buffer[] }>, connId: number, sock: net.Socket, bodyRaw: Buffer | null = null): Promise<Doc> {
     const name = Object.keys(body)[0];
     if (!name) throw new StoreError(59, "no such command: ''");
     const db = typeof body.$db === "string" ? body.$db : "admin";
@@ -300,7 +300,7 @@ export class StoreServer {
           return this.errorReply(new StoreError(code, `Failing command via 'failCommand' failpoint`, { labels }));
         }
       }
-      const reply = await this.dispatch(name, body, db, sequences);
+      const reply = await this.dispatch(name, body, db, sequences, bodyRaw);
       let wce: Doc | undefined = fp && isPlainObject(fp.writeConcernError) ? (fp.writeConcernError as Doc) : undefined;
       wce ??= unsatisfiableWriteConcern(name, body);
       if (wce) {
@@ -351,7 +351,7 @@ export class StoreServer {
     return [key, s];
   }
 
-  private async dispatch(name: string, cmd: Doc, db: string, sequences: Map<string, { docs: Doc[]; raws: Buffer[] }>): Promise<Doc> {
+  private async dispatch(name: string, cmd: Doc, db: string, sequences: Map<string, { docs: Doc[]; raws: Buffer[] }>, bodyRaw: Buffer | null): Promise<Doc> {
     const [sessionKey, sess] = this.session(cmd);
     const txnNumber = cmd.txnNumber !== undefined ? toNumber(cmd.txnNumber) : undefined;
     let txn: Txn | null = null;
@@ -382,6 +382,7 @@ export class StoreServer {
       db,
       txn,
       sequences,
+      bodyRaw,
       cursors: this.cursors,
       nextCursorId: () => ++this.cursorSeq + 1000n,
       sessionKey,

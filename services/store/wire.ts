@@ -26,6 +26,8 @@ export interface Header {
 export interface ParsedMsg {
   flags: number;
   body: Doc;
+  /** The body section's exact bytes. */
+  bodyRaw: Buffer;
   /** Document sequences by identifier; each entry keeps the exact bytes. */
   sequences: Map<string, { docs: Doc[]; raws: Buffer[] }>;
 }
@@ -67,6 +69,7 @@ export function parseOpMsg(msg: Buffer): ParsedMsg {
   if (flags & ~0x10003) throw new StoreError(22, `unsupported OP_MSG flag bits ${flags}`);
   let off = 20;
   let body: Doc | null = null;
+  let bodyRaw: Buffer | null = null;
   let bodyDocs: { docs: Doc[]; raws: Buffer[] } | null = null;
   const sequences = new Map<string, { docs: Doc[]; raws: Buffer[] }>();
   while (off < end) {
@@ -75,6 +78,7 @@ export function parseOpMsg(msg: Buffer): ParsedMsg {
       if (body) throw new StoreError(40430, "Multiple body sections in message");
       const r = readBsonAt(msg, off, end);
       body = r.doc;
+      bodyRaw = r.raw;
       off = r.next;
       if (Array.isArray(body.documents)) {
         const raws = arrayElementRaws(r.raw, "documents");
@@ -104,9 +108,9 @@ export function parseOpMsg(msg: Buffer): ParsedMsg {
       throw new StoreError(22, `unknown OP_MSG section kind ${kind}`);
     }
   }
-  if (!body) throw new StoreError(22, "OP_MSG has no body section");
+  if (!body || !bodyRaw) throw new StoreError(22, "OP_MSG has no body section");
   if (bodyDocs && !sequences.has("documents")) sequences.set("documents", bodyDocs);
-  return { flags, body, sequences };
+  return { flags, body, bodyRaw, sequences };
 }
 
 export interface ParsedQuery {
