@@ -19,6 +19,8 @@ export interface Cursor {
   raws: Buffer[];
   pos: number;
   sessionKey: string | null;
+  /** Date.now() of its creation or last getMore; idle cursors are reaped (cursorTimeoutMillis). */
+  lastUse: number;
 }
 
 export interface CommandContext {
@@ -86,7 +88,7 @@ export function cursorReply(ctx: CommandContext, ns: string, raws: Buffer[], bat
   let id = 0n;
   if (first < raws.length && !singleBatch) {
     id = ctx.nextCursorId();
-    ctx.cursors.set(id, { id, ns, raws, pos: first, sessionKey: ctx.sessionKey });
+    ctx.cursors.set(id, { id, ns, raws, pos: first, sessionKey: ctx.sessionKey, lastUse: Date.now() });
   }
   return { cursor: { firstBatch: new RawDocs(raws.slice(0, first)), id: Long.fromBigInt(id), ns }, ok: 1 };
 }
@@ -103,6 +105,7 @@ export function getMore(ctx: CommandContext, cmd: Doc): Doc {
   if (!c) throw new StoreError(43, `cursor id ${String(id)} not found`);
   if (c.ns !== ns && !c.ns.startsWith(`${ctx.db}.$cmd`)) throw new StoreError(13, `Requested getMore on namespace '${ns}', but cursor belongs to a different namespace ${c.ns}`);
   const bs = toInt(cmd.batchSize, 0);
+  c.lastUse = Date.now();
   const end = batchFrom(c.raws, c.pos, bs);
   const batch = c.raws.slice(c.pos, end);
   c.pos = end;

@@ -83,6 +83,9 @@ export class StoreServer {
   private readonly started = Date.now();
   private readonly processId = new ObjectId();
   private readonly failPoints = new Map<string, FailPoint>();
+  private reaper: NodeJS.Timeout | null = null;
+  /** How long a cursor may sit idle before the server closes it. */
+  cursorTimeoutMillis = 10 * 60 * 1000;
   /** Application name each connection gave at handshake (failCommand's `appName` filter). */
   private readonly appNames = new Map<number, string>();
   private closing = false;
@@ -99,7 +102,25 @@ export class StoreServer {
     this.host = host;
   }
 
+  /** Close cursors idle for longer than `cursorTimeoutMillis` (MongoDB's default: 10 minutes). */
+  reapIdleCursors(now = Date.now()): number {
+    let n = 0;
+    for (const [id, c] of this.cursors) {
+      if (now - c.lastUse > this.cursorTimeoutMillis) {
+        this.cursors.delete(id);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Close the cursors opened under the given sessions (endSessions, killSessions). */
+  private killSessionCursors(keys: Set<string> | null): void {
+    for (const [id, c] of this.cursors) if (c.sessionKey && (keys === null || keys.has(c.sessionKey))) this.cursors.delete(id);
+  }
+
   listen(port: number): Promise<number> {
+    this.reaper ??= setInterval(() => this.reapIdleCursors(), Math.min(60_000, this.cursorTimeoutMillis)).unref();
     return new Promise((resolve, reject) => {
       const srv = net.createServer((s) => this.onConnection(s));
       srv.on("error", reject);
@@ -113,6 +134,8 @@ export class StoreServer {
 
   async close(): Promise<void> {
     this.closing = true;
+    if (this.reaper) clearInterval(this.reaper);
+    this.cursors.clear();
     for (const w of this.waiters) w();
     await new Promise<void>((r) => {
       if (!this.server) return r();
@@ -485,16 +508,23 @@ export class StoreServer {
       case "collMod":
         return C.collMod(ctx, cmd);
       case "endSessions":
-        for (const id of (cmd.endSessions as Doc[]) ?? []) {
+      case "killSessions": {
+        const ended = new Set<string>();
+        for (const id of (cmd[name] as Doc[]) ?? []) {
           const [key, s] = this.session({ lsid: id });
           if (key && s?.txn) this.engine.abortTxn(s.txn, null);
-          if (key) this.sessions.delete(key);
+          if (key) {
+            this.sessions.delete(key);
+            ended.add(key);
+          }
         }
+        this.killSessionCursors(ended);
         return { ok: 1 };
+      }
       case "killAllSessions":
-      case "killSessions":
       case "killAllSessionsByPattern":
         for (const s of this.sessions.values()) if (s.txn) this.engine.abortTxn(s.txn, null);
+        this.killSessionCursors(null);
         return { ok: 1 };
       case "refreshSessions":
         return { ok: 1 };
@@ -520,10 +550,19 @@ export class StoreServer {
         const r: Doc = { ok: 1 };
         if (cmd.featureCompatibilityVersion !== undefined || cmd.getParameter === "*") r.featureCompatibilityVersion = { version: "7.0" };
         if (cmd.transactionLifetimeLimitSeconds !== undefined || cmd.getParameter === "*") r.transactionLifetimeLimitSeconds = 60;
+        if (cmd.cursorTimeoutMillis !== undefined || cmd.getParameter === "*") r.cursorTimeoutMillis = Long.fromNumber(this.cursorTimeoutMillis);
         return r;
       }
-      case "setParameter":
-        return { was: null, ok: 1 };
+      case "setParameter": {
+        if (cmd.cursorTimeoutMillis === undefined) return { was: null, ok: 1 };
+        const was = this.cursorTimeoutMillis;
+        const ms = toNumber(cmd.cursorTimeoutMillis);
+        if (!(ms > 0)) throw new StoreError(2, "cursorTimeoutMillis must be positive");
+        this.cursorTimeoutMillis = ms;
+        if (this.reaper) clearInterval(this.reaper);
+        this.reaper = setInterval(() => this.reapIdleCursors(), Math.min(60_000, ms)).unref();
+        return { was: Long.fromNumber(was), ok: 1 };
+      }
       case "serverStatus": {
         const mem = process.memoryUsage();
         return {
