@@ -137,8 +137,10 @@ export async function projectNotice(record: RecordedEnvelope, ctx: NoticesContex
       rev: 0,
     };
     const { _id, ...rest } = doc;
-    await ctx.db.collection<NoticeViewDoc>(NOTICES).updateOne({ _id }, { $setOnInsert: rest }, { upsert: true });
-    await recomputeNotice(ctx.db, record.messageId);
+    const inserted = await ctx.db.collection<NoticeViewDoc>(NOTICES).updateOne({ _id }, { $setOnInsert: rest }, { upsert: true });
+    // Follow-ups are accepted only for known notices and projected in ledger order, so a new
+    // notice has none yet; a repeated projection recomputes in case one was stored meanwhile.
+    if (inserted.upsertedCount !== 1) await recomputeNotice(ctx.db, record.messageId);
     log.debug("notice projected", { messageId: record.messageId, kind: notice.case, direction: record.direction });
     return true;
   }
