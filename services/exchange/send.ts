@@ -43,6 +43,8 @@ export interface SentEnvelopeDoc {
   envelope: Binary;
   envelopeSha256: Binary;
   ledgerIndex: number;
+  /** The recipients, as an indexable array (the same keys as `deliveries`). */
+  recipients: string[];
   deliveries: Record<string, DeliveryState>;
 }
 
@@ -62,6 +64,11 @@ export class Sender {
 
   constructor(private readonly options: SenderOptions) {
     this.sent = options.db.collection<SentEnvelopeDoc>("envelopes_sent");
+  }
+
+  /** Indexes this context relies on; idempotent. */
+  async init(): Promise<void> {
+    await this.sent.createIndex({ recipients: 1, createdAt: -1 });
   }
 
   /**
@@ -88,6 +95,7 @@ export class Sender {
       envelope: new Binary(envelopeBytes),
       envelopeSha256: new Binary(envelopeSha256),
       ledgerIndex,
+      recipients: [...message.header.recipientParties],
       deliveries,
     });
     await this.options.onRecorded?.({

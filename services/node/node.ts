@@ -145,6 +145,7 @@ export class LiaisonNode {
     });
     await receiver.init();
     const sender = new Sender({ party: config.party, db, sign, verifySignature, appendToLedger, onRecorded });
+    await sender.init();
     // The outbox needs clients, which need the node: it is bound once the node exists.
     let node: LiaisonNode | undefined;
     const outbox = new Outbox({ db, sender, clientFor: (party) => node!.clientFor(party) });

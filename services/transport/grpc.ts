@@ -78,7 +78,7 @@ export function refusalMetadata(error: LiaisonError, messageId = ""): grpc.Metad
 
 export interface ImplementOptions<Ctx> {
   /** Resolves the typed per-call context (e.g. the authenticated partner) or throws a LiaisonError. */
-  context: (call: grpc.ServerUnaryCall<Buffer, Buffer>) => Ctx;
+  context: (call: grpc.ServerUnaryCall<Buffer, Buffer>) => Ctx | Promise<Ctx>;
   logger?: Logger;
 }
 
@@ -99,7 +99,7 @@ export function implementService<S extends DescService, Ctx>(
     if (!handler) throw new TypeError(`no handler for ${service.typeName}.${method.name}`);
     impl[method.localName] = (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
       const run = async (): Promise<Buffer> => {
-        const ctx = options.context(call);
+        const ctx = await options.context(call);
         const bytes = new Uint8Array(call.request.buffer, call.request.byteOffset, call.request.byteLength);
         const message = decodeUntrusted(method.input, bytes, `${method.name} request`);
         const out = await handler({ message, bytes }, ctx);
