@@ -3,7 +3,7 @@
  * exchange running concurrently with the attacks, and the one assertion every refusal gets.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -135,3 +135,21 @@ export async function rejectionRecords(db: Db, messageId: string): Promise<{ cod
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * A row of docs/RELIABILITY.md: when LIAISON_RELIABILITY_OUT names a file (scripts/reliability.ts
+ * sets it), each scenario appends what was tried, what the node answered and what was lost.
+ */
+export interface ReliabilityRow {
+  area: string;
+  tried: string;
+  answer: string;
+  lost?: string;
+  figures?: string;
+}
+
+export function report(row: ReliabilityRow): void {
+  const out = process.env.LIAISON_RELIABILITY_OUT;
+  if (!out) return;
+  appendFileSync(out, JSON.stringify({ lost: "nothing", ...row }) + "\n");
+}
