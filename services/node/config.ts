@@ -33,6 +33,8 @@ export const NodeConfigSchema = z
     advertisedEndpoint: z.string().optional(),
     /** How often the ledger is checkpointed and partners asked to cosign (0 = only on demand). */
     checkpointIntervalSeconds: z.number().nonnegative().default(10),
+    /** Lease of the ledger sequencer: a standby process of the same party takes over after it expires. */
+    ledgerLeaseSeconds: z.number().min(1).default(15),
     limits: z
       .object({
         maxEnvelopeBytes: z.number().int().positive().default(4 * 1024 * 1024 - 1024),
@@ -75,6 +77,7 @@ export const ENV_SETTINGS: readonly { path: string[]; type: "string" | "number" 
   { path: ["local", "port"], type: "number" },
   { path: ["advertisedEndpoint"], type: "string" },
   { path: ["checkpointIntervalSeconds"], type: "number" },
+  { path: ["ledgerLeaseSeconds"], type: "number" },
   { path: ["limits", "maxEnvelopeBytes"], type: "number" },
   { path: ["limits", "clockSkewSeconds"], type: "number" },
   { path: ["limits", "maxMessageAgeSeconds"], type: "number" },

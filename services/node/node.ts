@@ -106,7 +106,7 @@ export class LiaisonNode {
     await mongo.connect();
     const db = mongo.db(config.database);
 
-    const ledger = await NodeLedger.open(mongo, db, identity);
+    const ledger = await NodeLedger.open(mongo, db, identity, { leaseTtlMs: config.ledgerLeaseSeconds * 1000 });
     const partners = new PartnerRegistry(
       config.identityDir,
       identity,
