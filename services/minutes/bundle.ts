@@ -8,7 +8,8 @@
  *   minutes_envelope       base64 of the Minutes SignedEnvelope bytes, as recorded
  *   cosignature_envelopes  base64 of each MinutesCosignature SignedEnvelope, one per party
  *   parties                party → { ca_certificate (PEM), signing_key_attestations [JWS] }
- *   inclusion_proofs       optional: [{ envelope_sha256 (hex), ledger_party, index, size,
+ *   inclusion_proofs       optional: [{ envelope_sha256 (hex), ledger_party, entry (base64 of
+ *                          the LedgerEntry bytes whose content is that envelope), index, size,
  *                          root_hash (base64), proof [base64] }] (RFC 9162 §2.1.3)
  *
  * The verifier trusts nothing in the bundle by itself: each CA is pinned by the fingerprint the
@@ -20,6 +21,7 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { z } from "zod";
 import { MessageSchema, type Message } from "../../gen/liaison/v1/message_pb.ts";
 import { SignedEnvelopeSchema } from "../../gen/liaison/v1/envelope_pb.ts";
+import { LedgerEntrySchema } from "../../gen/liaison/v1/ledger_pb.ts";
 import { LiaisonError } from "../errors/index.ts";
 import { KeyRing, certificateDer, partyFromCertificate, sha256Fingerprint, verifyDetached, JWS_TYP_MESSAGE } from "../identity/index.ts";
 import { hashLeaf, rootFromInclusionProof } from "../ledger/index.ts";
@@ -35,6 +37,8 @@ export interface PartyEvidence {
 }
 
 export interface LedgerInclusionProof {
+  /** The exact ledger entry bytes (a serialized liaison.v1.LedgerEntry) at `index`: the Merkle leaf input. */
+  entry: Uint8Array;
   index: number;
   size: number;
   rootHash: Uint8Array;
@@ -62,6 +66,7 @@ const BundleSchema = z
           .object({
             envelope_sha256: z.string().regex(/^[0-9a-f]{64}$/),
             ledger_party: z.string(),
+            entry: b64,
             index: z.number().int().nonnegative(),
             size: z.number().int().positive(),
             root_hash: b64,
@@ -121,6 +126,7 @@ export async function exportMinutesBundle(ctx: BundleContext, minutesMessageId: 
       bundle.inclusion_proofs.push({
         envelope_sha256: hex(sha256(e.envelope)),
         ledger_party: ctx.self,
+        entry: toB64(p.entry),
         index: p.index,
         size: p.size,
         root_hash: toB64(p.rootHash),
@@ -267,9 +273,14 @@ export async function verifyMinutesBundle(input: string | Uint8Array | unknown, 
     const envelope = envelopes.find((e) => hex(sha256(e)) === p.envelope_sha256);
     if (!envelope) throw new LiaisonError("PROOF_INCONSISTENT", "an inclusion proof names an envelope not in the bundle");
     if (p.index >= p.size) throw new LiaisonError("PROOF_INCONSISTENT", "an inclusion proof's index is outside its tree");
+    const entryBytes = fromB64(p.entry, "a ledger entry");
+    const entry = decodeUntrusted(LedgerEntrySchema, entryBytes, "a ledger entry", "PROOF_INCONSISTENT");
+    if (!entry.kind.startsWith("envelope.") || hex(sha256(entry.content)) !== p.envelope_sha256) {
+      throw new LiaisonError("PROOF_INCONSISTENT", "a ledger entry does not record the envelope its proof names");
+    }
     let root: Uint8Array;
     try {
-      root = rootFromInclusionProof(p.index, p.size, hashLeaf(envelope), p.proof.map((x) => fromB64(x, "a proof hash")));
+      root = rootFromInclusionProof(p.index, p.size, hashLeaf(entryBytes), p.proof.map((x) => fromB64(x, "a proof hash")));
     } catch (cause) {
       throw new LiaisonError("PROOF_INCONSISTENT", "an inclusion proof does not verify", { cause });
     }

@@ -33,7 +33,7 @@ import {
   updateBody,
   wantedBody,
 } from "./builders.ts";
-import { domainContextOf, expectBusinessRuleRefusal, signerOf, snapshotViews } from "./support.ts";
+import { domainContextOf, expectBusinessRuleRefusal, ledgerProofsOf, signerOf, snapshotViews } from "./support.ts";
 
 const VN = "VN-MPS";
 const CN = "CN-MPS";
@@ -361,6 +361,19 @@ describe("minutes of a ministerial conference", () => {
       flipped[position] = flipped[position]! ^ 0x01;
       await assert.rejects(verifyMinutesBundle(new Uint8Array(flipped)), LiaisonError, `byte ${position} of ${bundle.length} flipped`);
     }
+  });
+
+  it("carries inclusion proofs of every envelope in the exporting node's ledger, and refuses a bundle whose proof was altered", async () => {
+    const bundle = await exportMinutesBundle(domainContextOf(cn, { inclusionProof: ledgerProofsOf(cn) }), minutesId);
+    assert.equal(bundle.inclusion_proofs?.length, 4);
+    const report = await verifyMinutesBundle(JSON.stringify(bundle));
+    assert.equal(report.inclusionProofsVerified, 4);
+    const altered = structuredClone(bundle);
+    altered.inclusion_proofs![0]!.index += 1;
+    await assert.rejects(verifyMinutesBundle(altered), { code: "PROOF_INCONSISTENT" });
+    const forgedEntry = structuredClone(bundle);
+    forgedEntry.inclusion_proofs![1]!.entry = forgedEntry.inclusion_proofs![0]!.entry;
+    await assert.rejects(verifyMinutesBundle(forgedEntry), { code: "PROOF_INCONSISTENT" });
   });
 
   it("refuses a bundle whose CA is not the one the verifier pinned", async () => {

@@ -5,7 +5,25 @@ import { signDetached, verifyDetached } from "../../services/identity/index.ts";
 import type { LiaisonNode } from "../../services/node/index.ts";
 import { VIEW_COLLECTIONS, type DomainContext } from "../../services/views/index.ts";
 import type { Message } from "../../gen/liaison/v1/message_pb.ts";
-import { MINUTES_COSIGNATURE_TYP } from "../../services/minutes/index.ts";
+import { MINUTES_COSIGNATURE_TYP, type LedgerInclusionProof } from "../../services/minutes/index.ts";
+import { readEntry, readInclusionProof, readTreeHead } from "../../services/ledger/index.ts";
+
+/** Inclusion proofs from the node's Merkle ledger, waiting for the entry to be integrated. */
+export function ledgerProofsOf(node: LiaisonNode): (index: number) => Promise<LedgerInclusionProof> {
+  return async (index) => {
+    const deadline = Date.now() + 20_000;
+    let head = await readTreeHead(node.db);
+    while (head.size <= index) {
+      if (Date.now() > deadline) throw new Error(`ledger entry ${index} not integrated`);
+      await new Promise((r) => setTimeout(r, 50));
+      head = await readTreeHead(node.db);
+    }
+    const proof = await readInclusionProof(node.db, index, head.size);
+    const entry = await readEntry(node.db, index);
+    if (!entry) throw new Error(`no ledger entry ${index}`);
+    return { entry: entry.bytes, index, size: head.size, rootHash: head.root, proof: proof.proof };
+  };
+}
 
 /** The context the node engineer is asked to wire (docs in services/views): key ring, evidence. */
 export function domainContextOf(node: LiaisonNode, extra: Partial<DomainContext> = {}): DomainContext {
