@@ -152,12 +152,26 @@ interface Waiter {
   reject: (e: unknown) => void;
 }
 
-/** The open journal file with group commit. */
+/**
+ * The open journal file with group commit. Records appended while the event loop runs are written
+ * together with one write; the batch is acknowledged after its fdatasync. A new batch is written
+ * and synced while the previous batch's fdatasync is still running (at most `MAX_IN_FLIGHT` syncs
+ * overlap), so writers arriving during a sync do not wait for it to finish before theirs starts.
+ * Writes stay in order, and a batch is acknowledged only once every earlier batch is durable too.
+ */
+const MAX_IN_FLIGHT = 2;
+
 export class Journal {
   private fhReady: Promise<fsp.FileHandle> | null = null;
   private pending: Buffer[] = [];
+  private pendingBytes = 0;
   private waiters: Waiter[] = [];
-  private flushing: Promise<void> | null = null;
+  private scheduled = false;
+  private inFlight = 0;
+  /** Resolves when every batch started so far has been written (keeps writes in order). */
+  private written: Promise<void> = Promise.resolve();
+  /** Resolves when every batch started so far is durable (or failed). */
+  private durable: Promise<void> = Promise.resolve();
   size = 0;
   gen: number;
   private readonly dbpath: string;
@@ -183,44 +197,83 @@ export class Journal {
     if (this.failed) return Promise.reject(this.failed);
     const rec = frameRecord(payload);
     this.pending.push(rec);
+    this.pendingBytes += rec.length;
     this.size += rec.length;
     const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    if (!this.flushing) this.flushing = this.flushLoop();
+    this.schedule();
     return p;
   }
 
-  private async flushLoop(): Promise<void> {
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= MAX_IN_FLIGHT || this.pending.length === 0) return;
+    this.scheduled = true;
     // Let the current burst of synchronous work enqueue its records first.
-    await new Promise<void>((r) => setImmediate(r));
-    while (this.pending.length) {
-      const bufs = this.pending;
-      const ws = this.waiters;
-      this.pending = [];
-      this.waiters = [];
-      try {
-        if (!this.fhReady) throw new Error("journal is closed");
-        const fh = await this.fhReady;
-        let total = 0;
-        for (const b of bufs) total += b.length;
-        const joined = bufs.length === 1 ? bufs[0] : Buffer.concat(bufs, total);
-        let off = 0;
-        while (off < joined.length) {
-          const { bytesWritten } = await fh.write(joined, off, joined.length - off);
-          off += bytesWritten;
-        }
-        await fh.datasync();
-        for (const w of ws) w.resolve();
-      } catch (e) {
-        this.failed = e;
-        this.log.error("journal write failed; the store refuses further writes", { error: e });
-        for (const w of ws) w.reject(e);
+    setImmediate(() => {
+      this.scheduled = false;
+      this.startBatch();
+    });
+  }
+
+  private startBatch(force = false): void {
+    if (this.pending.length === 0 || (!force && this.inFlight >= MAX_IN_FLIGHT)) return;
+    const bufs = this.pending;
+    const total = this.pendingBytes;
+    const ws = this.waiters;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.waiters = [];
+    this.inFlight++;
+    const fhReady = this.fhReady;
+    const joined = bufs.length === 1 ? bufs[0] : Buffer.concat(bufs, total);
+    const prevWritten = this.written;
+    const prevDurable = this.durable;
+    const written = (async () => {
+      await prevWritten;
+      if (this.failed) throw this.failed;
+      if (!fhReady) throw new Error("journal is closed");
+      const fh = await fhReady;
+      let off = 0;
+      while (off < joined.length) {
+        const { bytesWritten } = await fh.write(joined, off, joined.length - off);
+        off += bytesWritten;
       }
-    }
-    this.flushing = null;
+      return fh;
+    })();
+    this.written = written.then(
+      () => undefined,
+      () => undefined,
+    );
+    const synced = written.then((fh) => fh.datasync());
+    this.durable = (async () => {
+      let err: unknown = null;
+      try {
+        await synced;
+      } catch (e) {
+        err = e;
+      }
+      await prevDurable;
+      if (err && !this.failed) {
+        this.failed = err;
+        this.log.error("journal write failed; the store refuses further writes", { error: err });
+      }
+      const failure = err ?? this.failed;
+      for (const w of ws) {
+        if (failure) w.reject(failure);
+        else w.resolve();
+      }
+      this.inFlight--;
+      this.schedule();
+    })();
   }
 
   async drain(): Promise<void> {
-    while (this.flushing) await this.flushing;
+    for (;;) {
+      const d = this.durable;
+      await d;
+      if (this.pending.length === 0 && this.inFlight === 0 && d === this.durable) return;
+      if (this.pending.length && !this.scheduled && this.inFlight < MAX_IN_FLIGHT) this.startBatch();
+      else await new Promise<void>((r) => setImmediate(r));
+    }
   }
 
   /**
@@ -229,12 +282,14 @@ export class Journal {
    */
   rotate(): Promise<void> {
     const oldReady = this.fhReady;
-    const oldFlush = this.flushing;
+    // Records still pending belong to the old file: start their batch before switching.
+    this.startBatch(true);
+    const oldDurable = this.durable;
     this.gen += 1;
     this.size = 0;
     this.fhReady = fsp.open(path.join(this.dbpath, journalName(this.gen)), "a");
     return (async () => {
-      await oldFlush;
+      await oldDurable;
       await (await oldReady)?.close();
       await this.fhReady;
       await syncDir(this.dbpath);

@@ -31,15 +31,15 @@ describe("embedded store: abandoned cursors are cleaned up", () => {
 
   it("closes a cursor idle for longer than cursorTimeoutMillis (CursorNotFound on getMore)", async () => {
     const admin = r.client.db("admin");
-    const was = await admin.command({ setParameter: 1, cursorTimeoutMillis: 100 });
+    const was = await admin.command({ setParameter: 1, cursorTimeoutMillis: 1000 });
     try {
       const idle = await openCursor();
       const busy = await openCursor();
       for (let i = 0; i < 4; i++) {
-        await new Promise((res) => setTimeout(res, 40));
+        await new Promise((res) => setTimeout(res, 100));
         assert.equal(await getMoreCode(busy), undefined);
       }
-      await new Promise((res) => setTimeout(res, 300));
+      await new Promise((res) => setTimeout(res, 2500));
       assert.equal(await getMoreCode(idle), 43);
     } finally {
       await admin.command({ setParameter: 1, cursorTimeoutMillis: Number(was.was) });
