@@ -37,7 +37,7 @@ export async function benchExchange(options: { total?: number; concurrency?: num
   const concurrency = options.concurrency ?? 16;
   const backlog = options.backlog ?? Number(process.env.BENCH_EXCHANGE_BACKLOG ?? 10_000);
   const cluster = await startCluster([VN, CN, KH]);
-  const lines: string[] = [];
+  const lines = { push: (line: string) => process.stdout.write(line + "\n") };
   try {
     const vn = cluster.node(VN);
     await measure("warm-up", 100, 8, () => roundTrip(vn, [CN, KH]));
@@ -75,7 +75,6 @@ export async function benchExchange(options: { total?: number; concurrency?: num
   } finally {
     await cluster.close();
   }
-  for (const line of lines) process.stdout.write(line + "\n");
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
