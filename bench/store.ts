@@ -3,11 +3,12 @@
  * 100k documents, a $group aggregate, transaction commits, recovery time after 1M writes, and a raw
  * OP_MSG echo over loopback as the ceiling for indexed finds. Run: `npx tsx bench/store.ts`.
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { BSON, MongoClient } from "mongodb";
 import { startEmbeddedStore } from "../services/store/index.ts";
 
@@ -84,20 +85,57 @@ async function echoServer(): Promise<net.Server> {
   return srv;
 }
 
+/** The store as its own process (`liaison store start`), so that it and the driver each get a core. */
+async function storeProcess(dbpath: string): Promise<{ port: number; child: ChildProcess; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--serve", dbpath], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = "";
+    child.stdout?.on("data", (d: Buffer) => {
+      buf += d.toString();
+      const m = /PORT (\d+)/.exec(buf);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on("exit", (code) => reject(new Error(`store process exited (${String(code)})`)));
+  });
+  return {
+    port,
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+async function insertFigures(port: number, label: string, out: string[]): Promise<void> {
+  const client = new MongoClient(`mongodb://127.0.0.1:${port}/?directConnection=true`, { maxPoolSize: 64 });
+  await client.connect();
+  const ins = client.db("bench").collection("ins");
+  progress(`inserts, 1 client (${label})`);
+  out.push(line(`insert (acknowledged, on disk), 1 client${label}`, await timed(1, 1500, (i) => ins.insertOne({ i, pad: "x".repeat(64) }))));
+  progress(`inserts, 32 clients (${label})`);
+  out.push(line(`insert (acknowledged, on disk), 32 clients${label}`, await timed(32, 20000, (i) => ins.insertOne({ j: i, pad: "x".repeat(64) }))));
+  await client.close();
+}
+
 export async function benchStore(): Promise<void> {
   const dbpath = mkdtempSync(path.join(tmpdir(), "liaison-bench-store-"));
   const out: string[] = [];
   try {
+    const sep = await storeProcess(path.join(dbpath, "separate"));
+    try {
+      await insertFigures(sep.port, " [store process]", out);
+    } finally {
+      await sep.stop();
+    }
     let store = await startEmbeddedStore({ dbpath, port: 0 });
+    await insertFigures(store.port, " [in-process]", out);
     let client = new MongoClient(`mongodb://127.0.0.1:${store.port}/?directConnection=true`, { maxPoolSize: 64 });
     await client.connect();
     const db = client.db("bench");
-
-    progress("inserts, 1 client");
-    const ins = db.collection("ins");
-    out.push(line("insert (acknowledged, on disk), 1 client", await timed(1, 1500, (i) => ins.insertOne({ i, pad: "x".repeat(64) }))));
-    progress("inserts, 32 clients");
-    out.push(line("insert (acknowledged, on disk), 32 clients", await timed(32, 20000, (i) => ins.insertOne({ j: i, pad: "x".repeat(64) }))));
 
     progress("loading 100k documents");
     const docs = db.collection("docs");
@@ -173,7 +211,14 @@ export async function benchStore(): Promise<void> {
   process.stdout.write(out.join("\n") + "\n");
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href && process.argv[2] === "--serve") {
+  const dir = process.argv[3] ?? "";
+  const store = await startEmbeddedStore({ dbpath: dir, port: 0 });
+  process.stdout.write(`PORT ${store.port}\n`);
+  process.on("SIGTERM", () => {
+    void store.close().then(() => process.exit(0));
+  });
+} else if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   benchStore().catch((e: unknown) => {
     process.stderr.write(String(e) + "\n");
     process.exit(1);
