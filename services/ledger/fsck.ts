@@ -1,69 +1,431 @@
 /**
- * `liaison ledger verify`: recompute everything from the entries with the same pure functions,
- * and report the first inconsistency — an entry whose stored leaf hash is not SHA-256(0x00 ||
- * bytes), a gap in the indices, a stored node that differs from the recomputed one, a signed
- * checkpoint whose root is not the recomputed root at its size, or a head that disagrees.
- * Reads entries and nodes in pages; memory is O(page + log n).
+ * `liaison ledger verify`: recompute everything from the stored entries with the same pure
+ * functions, and report the FIRST inconsistency, in index order:
+ *
+ *  - an entry missing (a gap in the indices), or whose `index` field is not its `_id`;
+ *  - an entry whose stored leaf hash is not SHA-256(0x00 || bytes) (a changed byte);
+ *  - an entry the caller's `checkEntry` refuses (e.g. its bytes do not decode, or its label
+ *    differs from the kind inside the bytes);
+ *  - a stored tree node (level >= 1) missing, or different from the one recomputed from the
+ *    entries below it (a rewritten node, or entries swapped / replaced under it);
+ *  - a signed checkpoint whose note is not a checkpoint of this log at its size with the
+ *    recomputed root, or whose signature does not verify with the log's keys (when given);
+ *  - a cosignature that does not verify with its cosigner's keys (when given);
+ *  - a tree head that disagrees with the entries; entries or nodes stored beyond the tree.
+ *
+ * Entries and the nodes they complete are read in pages of `pageSize` by `_id` (`$in` of the
+ * page's keys: an index lookup on MongoDB and on the embedded store alike), the next page being
+ * fetched while the current one is hashed. Memory is O(page + log n); reads are O(n) in total.
  */
-import type { Db } from "mongodb";
-import { appendLeaves, emptyFrontier, equalHashes, type Frontier, frontierRoot, hashLeaf, nodeKey } from "./merkle/index.ts";
-import { bytesOf, ledgerCollections, readTreeHead, type SignedCheckpointDoc } from "./storage.ts";
+import type { Db, FindCursor } from "mongodb";
+import { LiaisonError } from "../errors/index.ts";
+import { appendLeaves, emptyFrontier, equalHashes, type Frontier, frontierRoot, hashLeaf, type NodeId, nodeCoverage, nodeKey } from "./merkle/index.ts";
+import { type NoteVerifier, openNote, parseCheckpoint, parseNote } from "./note/index.ts";
+import {
+  bytesOf,
+  type CosignatureDoc,
+  type EntryDoc,
+  ledgerCollections,
+  type NodeDoc,
+  readTreeHead,
+  type SignedCheckpointDoc,
+  type StoredEntry,
+} from "./storage.ts";
+
+export interface LedgerProblem {
+  /** The entry index the problem concerns, when it concerns one. */
+  readonly index?: number;
+  /** The tree size, for a problem with a checkpoint or a cosignature. */
+  readonly size?: number;
+  /** What is wrong: "entry" | "node" | "checkpoint" | "cosignature" | "head". */
+  readonly subject: "entry" | "node" | "checkpoint" | "cosignature" | "head";
+  /** One sentence naming what differs. */
+  readonly message: string;
+}
 
 export interface LedgerReport {
   readonly ok: boolean;
   /** Entries checked. */
   readonly entries: number;
+  /** Stored tree nodes (level >= 1) checked. */
   readonly nodes: number;
+  /** Signed checkpoints checked. */
   readonly checkpoints: number;
-  /** The first problem found, with the entry index it concerns (when it concerns one). */
-  readonly problem?: { readonly index?: number; readonly message: string };
+  /** Cosignatures whose signature was verified. */
+  readonly cosignatures: number;
+  /** Things not checked, e.g. cosignatures by a cosigner whose keys were not given. */
+  readonly warnings: readonly string[];
+  /** The first problem found. */
+  readonly problem?: LedgerProblem;
 }
 
-export async function verifyLedger(db: Db, pageSize = 4096): Promise<LedgerReport> {
+export interface VerifyLedgerOptions {
+  /** Entries per read (default 8192). */
+  readonly pageSize?: number;
+  /**
+   * The log's identity: every signed checkpoint must be a note of this origin, signed by one of
+   * these verifiers (the log's attested keys, current and retired). Without it, only the
+   * checkpoints' sizes and roots are checked.
+   */
+  readonly log?: { readonly origin: string; readonly verifiers: readonly NoteVerifier[] };
+  /**
+   * Cosigner name → verifiers of its keys. Without it cosignatures are not checked; a cosigner
+   * missing from it is reported in `warnings` (not a failure: e.g. a partner since removed).
+   */
+  readonly cosigners?: ReadonlyMap<string, readonly NoteVerifier[]>;
+  /** Extra check of each entry; returns what is wrong, or undefined. */
+  readonly checkEntry?: (entry: StoredEntry) => string | undefined;
+  /** Called after each page with the entries checked so far and the tree size. */
+  readonly onProgress?: (entries: number, total: number) => void;
+}
+
+/** The fields of a raw BSON document that verification reads; values are views, not copies. */
+interface RawFields {
+  [name: string]: number | string | Uint8Array | Date | null | undefined;
+}
+
+/**
+ * A minimal reader of one BSON document's top-level fields (bsonspec.org): numbers, strings,
+ * binaries and dates as values, anything else as null. Reading the raw bytes the driver hands
+ * back (`raw: true`) avoids building a JS object and a `Binary` per field, which is most of the
+ * cost of streaming a large ledger. A malformed document yields what could be read.
+ */
+export function readRawFields(doc: Uint8Array): RawFields {
+  const view = new DataView(doc.buffer, doc.byteOffset, doc.byteLength);
+  const out: RawFields = {};
+  let p = 4;
+  const end = Math.min(doc.byteLength - 1, view.getInt32(0, true) - 1);
+  while (p < end) {
+    const type = doc[p++];
+    const nameEnd = doc.indexOf(0, p);
+    if (nameEnd < 0) break;
+    const name = Buffer.from(doc.buffer, doc.byteOffset + p, nameEnd - p).toString("latin1");
+    p = nameEnd + 1;
+    switch (type) {
+      case 0x01: out[name] = view.getFloat64(p, true); p += 8; break;
+      case 0x10: out[name] = view.getInt32(p, true); p += 4; break;
+      case 0x12: out[name] = Number(view.getBigInt64(p, true)); p += 8; break;
+      case 0x09: out[name] = new Date(Number(view.getBigInt64(p, true))); p += 8; break;
+      case 0x02: {
+        const len = view.getInt32(p, true);
+        out[name] = Buffer.from(doc.buffer, doc.byteOffset + p + 4, Math.max(0, len - 1)).toString("utf8");
+        p += 4 + len;
+        break;
+      }
+      case 0x05: {
+        const len = view.getInt32(p, true);
+        out[name] = doc.subarray(p + 5, p + 5 + len);
+        p += 5 + len;
+        break;
+      }
+      case 0x03: case 0x04: { out[name] = null; p += view.getInt32(p, true); break; }
+      case 0x07: out[name] = null; p += 12; break;
+      case 0x08: out[name] = null; p += 1; break;
+      case 0x0a: out[name] = null; break;
+      case 0x11: out[name] = null; p += 8; break;
+      case 0x13: out[name] = null; p += 16; break;
+      default: return out; // a type the ledger never writes: stop, the checks below will say what is missing
+    }
+  }
+  return out;
+}
+
+interface RawEntry {
+  readonly _id: unknown;
+  readonly index: unknown;
+  readonly kind: unknown;
+  readonly bytes: unknown;
+  readonly leafHash: unknown;
+  readonly appendedAt: unknown;
+}
+
+interface RawNode {
+  readonly _id: unknown;
+  readonly index: unknown;
+  readonly hash: unknown;
+}
+
+/**
+ * Reads a cursor in the driver's batches: `take()` hands out what the last round trip brought,
+ * so that documents are not awaited one by one.
+ */
+class Batches<T> {
+  private buffer: T[] = [];
+  private at = 0;
+  private done = false;
+  constructor(
+    private readonly cursor: FindCursor<Uint8Array>,
+    private readonly decode: (raw: Uint8Array) => T,
+  ) {}
+
+  /** The next document without consuming it, or null at the end. */
+  async peek(): Promise<T | null> {
+    if (this.at < this.buffer.length) return this.buffer[this.at];
+    if (this.done) return null;
+    const first = await this.cursor.next();
+    if (first === null) {
+      this.done = true;
+      return null;
+    }
+    const rest = this.cursor.readBufferedDocuments();
+    this.buffer = new Array<T>(rest.length + 1);
+    this.buffer[0] = this.decode(first);
+    for (let i = 0; i < rest.length; i++) this.buffer[i + 1] = this.decode(rest[i]);
+    this.at = 0;
+    return this.buffer[0];
+  }
+
+  /** The next document, or null at the end. */
+  async next(): Promise<T | null> {
+    const d = this.peekBuffered() ?? (await this.peek());
+    if (d !== null) this.at++;
+    return d;
+  }
+
+  /** The next document if it is already buffered (no round trip), undefined otherwise. */
+  peekBuffered(): T | undefined {
+    return this.at < this.buffer.length ? this.buffer[this.at] : undefined;
+  }
+
+  shift(): void {
+    this.at++;
+  }
+
+  async close(): Promise<void> {
+    await this.cursor.close();
+  }
+}
+
+function coverage(id: NodeId): string {
+  const { begin, end } = nodeCoverage(id);
+  return `entries ${begin}..${end - 1}`;
+}
+
+/**
+ * Verifies the whole ledger in `db` (see the module comment). Never throws for what it finds:
+ * the report says ok, or names the first problem. Throws only when the database fails.
+ */
+export async function verifyLedger(db: Db, options: VerifyLedgerOptions | number = {}): Promise<LedgerReport> {
+  const opts: VerifyLedgerOptions = typeof options === "number" ? { pageSize: options } : options;
+  const pageSize = opts.pageSize ?? 8192;
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new TypeError("pageSize must be a positive integer");
   const c = ledgerCollections(db);
   const head = await readTreeHead(db);
-  const signed = (await c.checkpoints.find({ note: { $exists: true } }).sort({ size: 1 }).toArray()) as SignedCheckpointDoc[];
-  let nextCheckpoint = 0;
+  const signed = (await c.checkpoints.find({ note: { $exists: true } }).toArray()) as SignedCheckpointDoc[];
+  signed.sort((a, b) => a.size - b.size);
+  const cosignatures = await c.cosignatures.find({}).toArray();
+  const cosignaturesBySize = new Map<number, CosignatureDoc[]>();
+  for (const cs of cosignatures) {
+    const list = cosignaturesBySize.get(cs.size) ?? [];
+    list.push(cs);
+    cosignaturesBySize.set(cs.size, list);
+  }
+  for (const list of cosignaturesBySize.values()) list.sort((a, b) => (a.cosigner < b.cosigner ? -1 : a.cosigner > b.cosigner ? 1 : 0));
+  const warnings: string[] = [];
+  const unknownCosigners = new Set<string>();
+
   let frontier: Frontier = emptyFrontier();
-  let nodes = 0;
-  const fail = (message: string, index?: number): LedgerReport => ({
-    ok: false, entries: frontier.size, nodes, checkpoints: nextCheckpoint, problem: { index, message },
+  let nodesChecked = 0;
+  let checkpointsChecked = 0;
+  let cosignaturesChecked = 0;
+  let nextCheckpoint = 0;
+  const report = (problem?: LedgerProblem): LedgerReport => ({
+    ok: problem === undefined,
+    entries: frontier.size,
+    nodes: nodesChecked,
+    checkpoints: checkpointsChecked,
+    cosignatures: cosignaturesChecked,
+    warnings,
+    ...(problem ? { problem } : {}),
   });
-  const checkCheckpoints = (): LedgerReport | undefined => {
+
+  /** Checks the signed checkpoints (and their cosignatures) at the frontier's current size. */
+  const checkCheckpointsHere = (): LedgerProblem | undefined => {
     while (nextCheckpoint < signed.length && signed[nextCheckpoint].size === frontier.size) {
-      if (!equalHashes(frontierRoot(frontier), bytesOf(signed[nextCheckpoint].root))) {
-        return fail(`signed checkpoint at size ${frontier.size} does not match the entries`);
+      const doc = signed[nextCheckpoint];
+      const problem = checkCheckpoint(doc, frontierRoot(frontier), opts);
+      if (problem) return problem;
+      checkpointsChecked++;
+      for (const cs of cosignaturesBySize.get(doc.size) ?? []) {
+        const verifiers = opts.cosigners?.get(cs.cosigner);
+        if (!opts.cosigners) continue;
+        if (!verifiers || verifiers.length === 0) {
+          unknownCosigners.add(cs.cosigner);
+          continue;
+        }
+        const bad = checkCosignature(doc, cs, verifiers);
+        if (bad) return bad;
+        cosignaturesChecked++;
       }
+      cosignaturesBySize.delete(doc.size);
       nextCheckpoint++;
     }
     return undefined;
   };
-  let bad = checkCheckpoints();
-  if (bad) return bad;
-  for (;;) {
-    const page = await c.entries.find({ _id: { $gte: frontier.size } }).sort({ _id: 1 }).limit(pageSize).toArray();
-    if (page.length === 0) break;
-    for (const e of page) {
-      if (e._id !== frontier.size || e.index !== frontier.size) return fail(`entry ${frontier.size} is missing (found ${e._id})`, frontier.size);
-      const leaf = hashLeaf(bytesOf(e.bytes));
-      if (!equalHashes(leaf, bytesOf(e.leafHash))) return fail(`entry ${e.index}: stored leaf hash is not the hash of its bytes`, e.index);
-      const res = appendLeaves(frontier, [leaf]);
-      const inner = res.newNodes.filter((n) => n.level > 0);
-      const stored = inner.length > 0 ? await c.nodes.find({ _id: { $in: inner.map(nodeKey) } }).toArray() : [];
-      const byKey = new Map(stored.map((d) => [d._id, bytesOf(d.hash)]));
-      for (const n of inner) {
-        const h = byKey.get(nodeKey(n));
-        if (!h) return fail(`node ${nodeKey(n)} is missing`, e.index);
-        if (!equalHashes(h, n.hash)) return fail(`node ${nodeKey(n)} differs from the entries`, e.index);
-        nodes++;
+
+  let problem = checkCheckpointsHere();
+  if (problem) return report(problem);
+
+  const total = head.size;
+  // Entries in index order (the unique `index` index on both MongoDB and the embedded store).
+  const entries = new Batches(c.entries.find({}, { batchSize: pageSize, raw: true }).sort({ index: 1 }) as unknown as FindCursor<Uint8Array>, (b) => readRawFields(b) as unknown as RawEntry);
+  // Stored nodes of each level in index order, read as the recomputation reaches them.
+  const levels = new Map<number, Batches<RawNode>>();
+  const levelCursor = (level: number): Batches<RawNode> => {
+    let b = levels.get(level);
+    if (!b) {
+      b = new Batches(
+        c.nodes.find({ level }, { batchSize: pageSize, hint: "level_index_unique", raw: true }) as unknown as FindCursor<Uint8Array>,
+        (raw) => readRawFields(raw) as unknown as RawNode,
+      );
+      levels.set(level, b);
+    }
+    return b;
+  };
+  try {
+    let lastProgress = 0;
+    while (frontier.size < total) {
+      // One page: the leaves up to the next checkpoint size, the page size, or the head.
+      const limit = Math.min(total, frontier.size + pageSize, nextCheckpoint < signed.length ? Math.max(signed[nextCheckpoint].size, frontier.size + 1) : total);
+      const leaves: Uint8Array[] = [];
+      for (let i = frontier.size; i < limit; i++) {
+        const e = entries.peekBuffered() ?? (await entries.peek());
+        if (e) entries.shift();
+        if (!e) return report({ index: i, subject: "entry", message: `entry ${i} is missing (no entry is stored from ${i} on; the tree head says ${total})` });
+        if (e.index !== i) {
+          return report({
+            index: i,
+            subject: "entry",
+            message: typeof e.index === "number" && e.index > i ? `entry ${i} is missing (the next stored entry is ${e.index})` : `entry ${i} is stored out of order or twice (found index ${String(e.index)})`,
+          });
+        }
+        if (e._id !== i) return report({ index: i, subject: "entry", message: `entry ${i} is stored under _id ${String(e._id)}` });
+        if (!(e.bytes instanceof Uint8Array)) return report({ index: i, subject: "entry", message: `entry ${i} has no bytes` });
+        const bytes = e.bytes;
+        const leaf = hashLeaf(bytes);
+        if (!(e.leafHash instanceof Uint8Array) || !equalHashes(leaf, e.leafHash)) {
+          return report({ index: i, subject: "entry", message: `entry ${i}: its bytes do not hash to its stored leaf hash (the entry was changed after it was appended)` });
+        }
+        if (opts.checkEntry) {
+          const bad = opts.checkEntry({ index: i, kind: String(e.kind), bytes, leafHash: leaf, appendedAt: e.appendedAt as Date });
+          if (bad) return report({ index: i, subject: "entry", message: `entry ${i}: ${bad}` });
+        }
+        leaves.push(leaf);
+      }
+      const res = appendLeaves(frontier, leaves);
+      for (const n of res.newNodes) {
+        if (n.level === 0) continue;
+        const key = nodeKey(n);
+        const firstLeaf = nodeCoverage(n).begin;
+        const cursor = levelCursor(n.level);
+        const stored = cursor.peekBuffered() ?? (await cursor.peek());
+        if (!stored || (stored.index as number) > n.index) {
+          return report({ index: firstLeaf, subject: "node", message: `tree node ${key} (${coverage(n)}) is missing from ledger_nodes` });
+        }
+        cursor.shift();
+        if (stored.index !== n.index || stored._id !== key) {
+          return report({ index: firstLeaf, subject: "node", message: `tree node ${n.level}/${String(stored.index)} is stored out of order or under _id ${String(stored._id)}` });
+        }
+        const hash = stored.hash instanceof Uint8Array ? stored.hash : new Uint8Array(0);
+        if (!equalHashes(hash, n.hash)) {
+          return report({
+            index: firstLeaf,
+            subject: "node",
+            message: `tree node ${key} (${coverage(n)}) differs from the hash recomputed from those entries: stored ${hex(hash)}, recomputed ${hex(n.hash)}`,
+          });
+        }
+        nodesChecked++;
       }
       frontier = res.frontier;
-      bad = checkCheckpoints();
-      if (bad) return bad;
+      problem = checkCheckpointsHere();
+      if (problem) return report(problem);
+      if (opts.onProgress && (frontier.size - lastProgress >= pageSize || frontier.size === total)) {
+        lastProgress = frontier.size;
+        opts.onProgress(frontier.size, total);
+      }
     }
+
+    if (!equalHashes(frontierRoot(frontier), head.root)) {
+      return report({ subject: "head", size: head.size, message: `the tree head root at size ${head.size} is not the root of the entries (stored ${hex(head.root)}, recomputed ${hex(frontierRoot(frontier))})` });
+    }
+    if (nextCheckpoint < signed.length) {
+      const s = signed[nextCheckpoint].size;
+      return report({ subject: "checkpoint", size: s, message: `a signed checkpoint of size ${s} is beyond the tree head (${head.size} entries)` });
+    }
+    const stray = await entries.next();
+    if (stray) return report({ index: Number(stray.index), subject: "entry", message: `entry ${String(stray.index)} is stored beyond the tree head (${head.size} entries)` });
+    for (const [level, cursor] of levels) {
+      const extra = await cursor.next();
+      if (extra) return report({ subject: "node", message: `tree node ${level}/${String(extra.index)} is stored but is not part of the tree of ${head.size} entries` });
+    }
+  } finally {
+    await Promise.all([entries.close(), ...[...levels.values()].map((l) => l.close())]).catch(() => undefined);
   }
-  if (frontier.size !== head.size) return fail(`tree head says ${head.size} entries, found ${frontier.size}`);
-  if (!equalHashes(frontierRoot(frontier), head.root)) return fail("tree head root does not match the entries");
-  if (nextCheckpoint !== signed.length) return fail(`signed checkpoint at size ${signed[nextCheckpoint].size} is beyond the entries`);
-  return { ok: true, entries: frontier.size, nodes, checkpoints: signed.length };
+  const storedNodes = await c.nodes.countDocuments({});
+  if (storedNodes !== nodesChecked) {
+    return report({ subject: "node", message: `ledger_nodes holds ${storedNodes} nodes, the tree of ${head.size} entries has ${nodesChecked}: ${storedNodes - nodesChecked} are not part of it` });
+  }
+  for (const size of cosignaturesBySize.keys()) {
+    return report({ subject: "cosignature", size, message: `a cosignature is stored for size ${size}, where no checkpoint was signed` });
+  }
+  for (const name of unknownCosigners) warnings.push(`cosignatures by ${name} not verified: no key is known for that cosigner`);
+  return report();
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString("hex");
+}
+
+function checkCheckpoint(doc: SignedCheckpointDoc, root: Uint8Array, opts: VerifyLedgerOptions): LedgerProblem | undefined {
+  const size = doc.size;
+  const fail = (message: string): LedgerProblem => ({ subject: "checkpoint", size, message: `signed checkpoint at size ${size}: ${message}` });
+  if (doc._id !== size) return fail(`stored under _id ${String(doc._id)}`);
+  if (!equalHashes(bytesOf(doc.root), root)) return fail(`its root ${hex(bytesOf(doc.root))} is not the root of the first ${size} entries (${hex(root)})`);
+  let text: string;
+  try {
+    text = opts.log ? openNote(doc.note, opts.log.verifiers).text : parseNote(doc.note).text;
+  } catch (e) {
+    const code = e instanceof LiaisonError ? e.code : "ERROR";
+    const why =
+      code === "SIGNATURE_INVALID"
+        ? "its signature does not verify with the log's key"
+        : code === "KEY_UNKNOWN"
+          ? "it carries no signature by an attested key of the log"
+          : `the note is malformed (${(e as Error).message})`;
+    return fail(why);
+  }
+  let cp;
+  try {
+    cp = parseCheckpoint(text);
+  } catch (e) {
+    return fail(`the note is not a checkpoint (${(e as Error).message})`);
+  }
+  if (opts.log && cp.origin !== opts.log.origin) return fail(`its origin is ${JSON.stringify(cp.origin)}, not ${JSON.stringify(opts.log.origin)}`);
+  if (cp.size !== size) return fail(`the note says size ${cp.size}`);
+  if (!equalHashes(cp.rootHash, root)) return fail(`the note's root ${Buffer.from(cp.rootHash).toString("base64")} is not the root of the first ${size} entries (${Buffer.from(root).toString("base64")})`);
+  return undefined;
+}
+
+function checkCosignature(doc: SignedCheckpointDoc, cs: CosignatureDoc, verifiers: readonly NoteVerifier[]): LedgerProblem | undefined {
+  const fail = (message: string): LedgerProblem => ({
+    subject: "cosignature",
+    size: doc.size,
+    message: `cosignature by ${cs.cosigner} on the checkpoint at size ${doc.size}: ${message}`,
+  });
+  const line = cs.line.endsWith("\n") ? cs.line : `${cs.line}\n`;
+  try {
+    const opened = openNote(`${parseNote(doc.note).text}\n${line}`, verifiers);
+    if (opened.signatures.length !== 1) return fail("the stored line is not exactly one signature line");
+    if (opened.verified[0].name !== cs.cosigner) return fail(`the line is signed by ${opened.verified[0].name}`);
+  } catch (e) {
+    const code = e instanceof LiaisonError ? e.code : "ERROR";
+    return fail(
+      code === "SIGNATURE_INVALID"
+        ? "the signature does not verify with the cosigner's key"
+        : code === "KEY_UNKNOWN"
+          ? "the line is not signed by a known key of the cosigner"
+          : `the line is malformed (${(e as Error).message})`,
+    );
+  }
+  return undefined;
 }

@@ -30,7 +30,7 @@ export {
 } from "./checkpoints.ts";
 export { type WitnessInput, type WitnessResult, witnessCheckpoint } from "./witness.ts";
 // Auditing (`liaison ledger verify`).
-export { type LedgerReport, verifyLedger } from "./fsck.ts";
+export { type LedgerProblem, type LedgerReport, type VerifyLedgerOptions, verifyLedger } from "./fsck.ts";
 // Verifying what a partner sends (pure).
 export {
   RootMismatchError,

@@ -12,7 +12,12 @@
  *   echo -n | sha256sum                          → e3b0c442…b855 (empty root)
  *   echo -n 00 | xxd -r -p | sha256sum           → 6e340b9c…a01d (leaf of the empty entry)
  */
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
+
+const { createHash } = crypto;
+/** One-shot SHA-256 (node >= 20.12: `crypto.hash`, about twice as fast for small inputs). */
+const oneShot: ((data: Uint8Array) => Uint8Array) | undefined =
+  typeof crypto.hash === "function" ? (data) => crypto.hash("sha256", data, "buffer") : undefined;
 
 /** Size in bytes of every hash in the tree. */
 export const HASH_SIZE = 32;
@@ -31,11 +36,24 @@ export function emptyRoot(): Uint8Array {
 
 /** RFC 9162 §2.1.1: SHA-256(0x00 || entry). */
 export function hashLeaf(entry: Uint8Array): Uint8Array {
+  if (oneShot) {
+    const input = Buffer.allocUnsafe(entry.length + 1);
+    input[0] = LEAF_PREFIX;
+    input.set(entry, 1);
+    return oneShot(input);
+  }
   return createHash("sha256").update(LEAF_PREFIX_BYTES).update(entry).digest();
 }
 
 /** RFC 9162 §2.1.1: SHA-256(0x01 || left || right). */
 export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
+  if (oneShot) {
+    const input = Buffer.allocUnsafe(1 + left.length + right.length);
+    input[0] = NODE_PREFIX;
+    input.set(left, 1);
+    input.set(right, 1 + left.length);
+    return oneShot(input);
+  }
   return createHash("sha256").update(NODE_PREFIX_BYTES).update(left).update(right).digest();
 }
 
