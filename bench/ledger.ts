@@ -4,7 +4,11 @@
  *     consistency proof generation + verification latency at 10^3..10^6 leaves, with the
  *     perfect nodes in an in-memory node map — showing the O(log n) node reads per proof.
  *  2. Through the embedded store and the official driver: appends/s of the batched sequencer at
- *     batch sizes 1, 64 and 1024 (one MongoDB transaction per batch).
+ *     batch sizes 1, 64 and 1024 (one MongoDB transaction per batch, acknowledged on disk).
+ *  3. Through storage (embedded store in a worker thread, official driver): inclusion and
+ *     consistency proof latency at 10^3..10^6 entries, on one log of LEDGER_BENCH_SIZE entries
+ *     (default 10^6) built by a bulk path that writes exactly the sequencer's documents; then
+ *     `verifyLedger` (what `liaison ledger verify` runs) over the whole log, entries/s.
  *
  *   npx tsx bench/ledger.ts        or        npm run bench -- ledger
  */
@@ -12,7 +16,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MongoClient } from "mongodb";
+import { Worker } from "node:worker_threads";
+import { Binary, type Db, MongoClient } from "mongodb";
 import {
   appendLeaves,
   assembleProof,
@@ -20,11 +25,19 @@ import {
   emptyFrontier,
   hashLeaf,
   inclusionProofNodes,
+  COLLECTIONS,
+  ensureLedgerIndexes,
   LedgerSequencer,
   type NodeId,
+  readConsistencyProof,
+  readInclusionProof,
+  readRootAt,
   verifyConsistency,
   verifyInclusion,
+  verifyLedger,
 } from "../services/ledger/index.ts";
+import { nodeKey } from "../services/ledger/merkle/index.ts";
+import { percentile } from "./stats.ts";
 import { startEmbeddedStore } from "../services/store/index.ts";
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -130,7 +143,7 @@ async function throughStore(): Promise<void> {
   await client.connect();
   try {
     out("batch size | appends | seconds | appends/s");
-    for (const [maxBatch, total] of [[1, 1000], [64, 20_000], [1024, 60_000]] as const) {
+    for (const [maxBatch, total] of [[1, 1000], [64, 20_000], [1024, 30_720]] as const) {
       const db = client.db(`bench_ledger_${maxBatch}`);
       await db.dropDatabase();
       const seq = await LedgerSequencer.start({ client, db, maxBatch });
@@ -159,9 +172,126 @@ async function throughStore(): Promise<void> {
   }
 }
 
+/** The embedded store in a worker thread: its heap (the whole database) is not this thread's. */
+async function storeInWorker(dbpath: string): Promise<{ uri: string; close(): Promise<void> }> {
+  const boot = `
+    const { parentPort, workerData } = require("node:worker_threads");
+    (async () => {
+      (await import(workerData.tsx)).register();
+      const { startEmbeddedStore } = await import(workerData.store);
+      const store = await startEmbeddedStore({ dbpath: workerData.dbpath, port: 0 });
+      parentPort.postMessage(store.uri);
+      parentPort.once("message", async () => { await store.close(); parentPort.postMessage("closed"); });
+    })();`;
+  const worker = new Worker(boot, {
+    eval: true,
+    workerData: { dbpath, tsx: import.meta.resolve("tsx/esm/api"), store: new URL("../services/store/index.ts", import.meta.url).href },
+  });
+  const uri = await new Promise<string>((resolve, reject) => {
+    worker.once("message", resolve);
+    worker.once("error", reject);
+  });
+  return {
+    uri,
+    async close() {
+      const closed = new Promise((r) => worker.once("message", r));
+      worker.postMessage("close");
+      await closed;
+      await worker.terminate();
+    },
+  };
+}
+
+/**
+ * Writes a log of `n` entries with the documents the sequencer writes (entries with their leaf
+ * hash, perfect nodes of level >= 1, the tree head), in bulk and outside transactions.
+ */
+async function bulkBuild(db: Db, n: number): Promise<void> {
+  await ensureLedgerIndexes(db);
+  let frontier = emptyFrontier();
+  const chunk = 16_384;
+  const t0 = performance.now();
+  for (let begin = 0; begin < n; begin += chunk) {
+    const end = Math.min(n, begin + chunk);
+    const bytes = Array.from({ length: end - begin }, (_, i) => Buffer.from(`bench entry ${begin + i} `.padEnd(128, ".")));
+    const leaves = bytes.map((b) => hashLeaf(b));
+    const res = appendLeaves(frontier, leaves);
+    frontier = res.frontier;
+    const at = new Date();
+    await Promise.all([
+      db.collection(COLLECTIONS.entries).insertMany(
+        bytes.map((b, i) => ({ _id: begin + i, index: begin + i, kind: "bench", bytes: new Binary(b), leafHash: new Binary(leaves[i]), appendedAt: at })) as never[],
+        { ordered: false },
+      ),
+      db.collection(COLLECTIONS.nodes).insertMany(
+        res.newNodes.filter((x) => x.level > 0).map((x) => ({ _id: nodeKey(x), level: x.level, index: x.index, hash: new Binary(x.hash) })) as never[],
+        { ordered: false },
+      ),
+    ]);
+    if (end === n) {
+      await db.collection(COLLECTIONS.checkpoints).updateOne({ _id: "head" } as never, { $set: { size: n, root: new Binary(res.root), updatedAt: at } }, { upsert: true });
+    }
+    if ((end / chunk) % 8 === 0 || end === n) err(`  built ${end}/${n} entries (${Math.round(end / ((performance.now() - t0) / 1000))} entries/s)`);
+  }
+}
+
+async function proofsAndVerify(): Promise<void> {
+  const n = Number(process.env.LEDGER_BENCH_SIZE ?? 1_000_000);
+  out(`\n-- through storage: a log of ${n.toLocaleString("en")} entries (embedded store in a worker thread, official driver) --`);
+  const dir = mkdtempSync(join(tmpdir(), "liaison-bench-ledger-proofs-"));
+  const store = await storeInWorker(dir);
+  const client = await new MongoClient(store.uri).connect();
+  try {
+    const db = client.db("bench_ledger_proofs");
+    const b0 = performance.now();
+    await bulkBuild(db, n);
+    out(`bulk build: ${n.toLocaleString("en")} entries + nodes in ${((performance.now() - b0) / 1000).toFixed(1)} s`);
+    out("size        | inclusion p50 ms  p99 ms | consistency p50 ms  p99 ms   (200 random proofs each, read + verified)");
+    for (const size of [1_000, 10_000, 100_000, 1_000_000].filter((x) => x <= n)) {
+      const rootAt = await readRootAt(db, size);
+      const inc: number[] = [];
+      const con: number[] = [];
+      for (let s = 0; s < 200; s++) {
+        const index = randInt(size);
+        const t = performance.now();
+        const p = await readInclusionProof(db, index, size);
+        verifyInclusion(index, size, p.leafHash, p.proof, rootAt);
+        inc.push(performance.now() - t);
+        const m = 1 + randInt(size - 1);
+        const t2 = performance.now();
+        await readConsistencyProof(db, m, size);
+        con.push(performance.now() - t2);
+      }
+      inc.sort((a, b) => a - b);
+      con.sort((a, b) => a - b);
+      out(
+        `${String(size).padEnd(11)} | ${percentile(inc, 50).toFixed(3).padStart(16)} ${percentile(inc, 99).toFixed(3).padStart(7)} | ${percentile(con, 50).toFixed(3).padStart(18)} ${percentile(con, 99).toFixed(3).padStart(7)}`,
+      );
+    }
+    err("  verifying the whole log…");
+    const cpu0 = process.cpuUsage();
+    const v0 = performance.now();
+    const report = await verifyLedger(db);
+    const secs = (performance.now() - v0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    if (!report.ok) throw new Error(`verify failed: ${report.problem?.message}`);
+    out(
+      `ledger verify: ${report.entries.toLocaleString("en")} entries, ${report.nodes.toLocaleString("en")} nodes in ${secs.toFixed(2)} s = ` +
+        `${Math.round(report.entries / secs).toLocaleString("en")} entries/s (this thread's CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s; the store runs in its own thread)`,
+    );
+  } finally {
+    await client.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function benchLedger(): Promise<void> {
+  const t0 = performance.now();
   pureCore();
   await throughStore();
+  await proofsAndVerify();
+  out(`(ledger bench: ${((performance.now() - t0) / 1000).toFixed(0)} s; load average ${(await import("node:os")).loadavg().map((x) => x.toFixed(1)).join(" ")})`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
