@@ -6,6 +6,7 @@
  */
 import { fromJson, toJson, type DescMessage, type JsonValue, type MessageShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { decodeJwt } from "jose";
 import { z } from "zod";
 import {
   DeliveryStatus,
@@ -209,6 +210,7 @@ const sessionJson = {
   type: "object",
   properties: {
     officer: { $ref: "#/components/schemas/liaison.v1.OfficerAccount" },
+    party: { type: "string", description: "this node's party, e.g. VN-MPS" },
     accessExpiresAt: { type: "string", format: "date-time" },
     refreshExpiresAt: { type: "string", format: "date-time" },
     accessToken: { type: "string", description: "only with session: bearer" },
@@ -216,9 +218,25 @@ const sessionJson = {
   },
 };
 
+/** The node's party: the `iss` of the access token the node just issued (display only; the node verifies tokens). */
+function partyOf(accessToken: string | undefined): string {
+  if (!accessToken) return "";
+  try {
+    const iss = decodeJwt(accessToken).iss;
+    return typeof iss === "string" && PARTY.test(iss) ? iss : "";
+  } catch {
+    return "";
+  }
+}
+
 function sessionBody(result: LoginResponse, mode: "cookie" | "bearer" | undefined): Record<string, unknown> {
   const full = toJson(LoginResponseSchema, result) as Record<string, unknown>;
-  const body: Record<string, unknown> = { officer: full.officer, accessExpiresAt: full.accessExpiresAt, refreshExpiresAt: full.refreshExpiresAt };
+  const body: Record<string, unknown> = {
+    officer: full.officer,
+    party: partyOf(result.accessToken),
+    accessExpiresAt: full.accessExpiresAt,
+    refreshExpiresAt: full.refreshExpiresAt,
+  };
   if (mode === "bearer") Object.assign(body, { accessToken: result.accessToken, refreshToken: result.refreshToken });
   return body;
 }
@@ -265,10 +283,15 @@ export const ROUTES: RouteDef[] = [
   }),
   route({
     method: "GET", path: "/api/session", operationId: "whoAmI", tag: "session", auth: true, roles: "any officer",
-    localMethod: "WhoAmI", summary: "The signed-in officer",
-    response: { description: "The officer", proto: OfficerAccountSchema },
+    localMethod: "WhoAmI", summary: "The signed-in officer (and this node's party)",
+    response: {
+      description: "The officer",
+      proto: OfficerAccountSchema,
+      schema: (ref) => ({ allOf: [ref, { type: "object", properties: { party: { type: "string" } } }] }),
+    },
     async handle(_input, ctx) {
-      return { body: json(OfficerAccountSchema, await ctx.api.call(LocalApi.method.whoAmI, {}, call(ctx))) };
+      const officer = json(OfficerAccountSchema, await ctx.api.call(LocalApi.method.whoAmI, {}, call(ctx))) as Record<string, unknown>;
+      return { body: { ...officer, party: partyOf(ctx.accessToken) } };
     },
   }),
   route({

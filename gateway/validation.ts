@@ -33,7 +33,7 @@ export function assertNoInjection(value: unknown, where: string, path: PropertyK
   if (value === null || typeof value !== "object") return;
   for (const key of Object.keys(value)) {
     if (key.startsWith("$")) {
-      throw invalid(`${pathText(where, [...path, key])}: keys starting with "$" are not accepted (query operators such as $gt or $where are never passed on)`);
+      throw invalid(`${pathText(where, [...path, key])}: keys starting with $ are not accepted (query operators such as $gt or $where are never passed on)`);
     }
     if (PROTOTYPE_KEYS.has(key)) throw invalid(`${pathText(where, [...path, key])}: the key "${key}" is not accepted`);
     assertNoInjection((value as Record<string, unknown>)[key], where, [...path, key]);

@@ -1,0 +1,67 @@
+// Calls to the gateway's REST API. The session lives in HttpOnly cookies the page cannot read;
+// a 401 triggers one refresh (single-use refresh token) and one retry.
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message ?? `HTTP ${status}`);
+    this.status = status;
+    this.code = body?.code ?? "INTERNAL";
+    this.correlationId = body?.correlationId ?? "";
+  }
+}
+
+let onSignedOut = () => {};
+export function whenSignedOut(fn) {
+  onSignedOut = fn;
+}
+
+async function send(method, path, body) {
+  const init = { method, credentials: "same-origin", headers: { accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  } else if (method !== "GET") {
+    init.headers["content-type"] = "application/json";
+    init.body = "{}";
+  }
+  const res = await fetch(path, init);
+  const text = await res.text();
+  let json;
+  try {
+    json = text ? JSON.parse(text) : {};
+  } catch {
+    json = { code: "INTERNAL", message: text.slice(0, 200) };
+  }
+  return { res, json };
+}
+
+let refreshing;
+async function refresh() {
+  refreshing ??= send("POST", "/api/session/refresh").finally(() => {
+    refreshing = undefined;
+  });
+  const { res } = await refreshing;
+  return res.ok;
+}
+
+export async function api(method, path, body) {
+  let { res, json } = await send(method, path, body);
+  if (res.status === 401 && !path.startsWith("/api/session/")) {
+    if (await refresh()) ({ res, json } = await send(method, path, body));
+    if (res.status === 401) {
+      onSignedOut();
+    }
+  }
+  if (!res.ok) throw new ApiError(res.status, json);
+  return json;
+}
+
+export const get = (path) => api("GET", path);
+export const post = (path, body) => api("POST", path, body);
+
+export function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}

@@ -1,0 +1,242 @@
+/**
+ * The console end to end in real headless Chromium (Debian's `chromium`, driven by playwright-core)
+ * against real gateways and real nodes: sign in, draft a wanted-person notice with names in three
+ * scripts, approve it as another officer, see it arrive in the partner's inbox with its receipt;
+ * the drafter-approver sees no approve button on their own draft; search across diacritics and
+ * scripts; switch language. Screenshots of each main page go to docs/screenshots/ when
+ * LIAISON_SCREENSHOTS=1 (otherwise to a temporary folder).
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { startCluster, type Cluster } from "../support/cluster.ts";
+import { eventually, http, makeOfficer, openSite, PASSWORD, signIn as apiSignIn, wantedPersonDraft, type Site } from "./support.ts";
+
+const CHROMIUM = process.env.LIAISON_CHROMIUM ?? "/usr/bin/chromium";
+const skip = existsSync(CHROMIUM) ? false : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`;
+const SHOTS = process.env.LIAISON_SCREENSHOTS === "1" ? join(import.meta.dirname, "../../docs/screenshots") : mkdtempSync(join(tmpdir(), "liaison-shots-"));
+
+const VN = "VN-MPS";
+const CN = "CN-MPS";
+const KH = "KH-MOI";
+
+let cluster: Cluster;
+let vn: Site;
+let cn: Site;
+let browser: Browser;
+
+async function shot(page: Page, name: string, fullPage = false): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
+}
+
+async function newPage(site: Site, lang = "en-GB"): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    locale: lang,
+    timezoneId: "Asia/Ho_Chi_Minh",
+    viewport: { width: 1366, height: 820 },
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const problems: string[] = [];
+  page.on("console", (m) => {
+    // Before sign-in the page asks who is signed in and gets 401: expected, not a fault.
+    if (m.type() === "error" && !/status of 401/.test(m.text())) problems.push(m.text());
+  });
+  page.on("pageerror", (e) => problems.push(String(e)));
+  (page as Page & { problems: string[] }).problems = problems;
+  await page.goto(site.gateway.url + "/");
+  return { context, page };
+}
+
+async function signIn(page: Page, username: string, password = PASSWORD): Promise<void> {
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+}
+
+async function signOut(page: Page): Promise<void> {
+  await page.locator("#signout").click();
+  await page.locator("form.login-card").waitFor();
+}
+
+describe("the console in headless Chromium", { skip, timeout: 240_000 }, () => {
+  before(async () => {
+    const { chromium } = await import("playwright-core");
+    cluster = await startCluster([VN, CN, KH]);
+    vn = await openSite(cluster, VN);
+    cn = await openSite(cluster, CN);
+    await makeOfficer(vn, "tran.thi.b", ["drafter"]);
+    await makeOfficer(vn, "pham.van.c", ["approver", "auditor"]);
+    const both = await makeOfficer(vn, "le.van.d", ["drafter", "approver"]);
+    await makeOfficer(cn, "wang.li", ["analyst", "auditor"]);
+    // Some traffic already there: a drug-case notice from CN to VN, approved at CN.
+    const cnDrafter = await makeOfficer(cn, "zhao.min", ["drafter"]);
+    const cnApprover = await makeOfficer(cn, "sun.hua", ["approver"]);
+    const drug = await http(cn, "POST", "/api/drafts", {
+      token: cnDrafter.accessToken,
+      body: {
+        message: {
+          header: { recipientParties: [VN, KH], classification: "CLASSIFICATION_CONFIDENTIAL", handlingCodes: ["H2"], languages: ["zh-Hans", "en"] },
+          drugCase: {
+            summary: { reference: "CN-MPS/NNC/2026/0311", title: [{ lang: "en", text: "Methamphetamine route through Lào Cai border area" }, { lang: "zh-Hans", text: "经老街边境地区的冰毒运输路线" }] },
+            substances: ["methamphetamine"],
+            quantities: [{ value: 42.5, unit: "kg" }],
+            borderAreas: ["Lào Cai – Hà Khẩu"],
+          },
+        },
+      },
+    });
+    assert.equal(drug.status, 201, drug.text);
+    assert.equal((await http(cn, "POST", `/api/drafts/${drug.json.draftId}/approve`, { token: cnApprover.accessToken })).status, 200);
+    // A draft by the officer who is both drafter and approver.
+    const own = await http(vn, "POST", "/api/drafts", { token: both.accessToken, body: { message: wantedPersonDraft([CN], undefined, "VN-MPS/C03/2026/00999") } });
+    assert.equal(own.status, 201, own.text);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await vn?.close();
+    await cn?.close();
+    await cluster?.close();
+  });
+
+  it("drafts a wanted-person notice, has it approved by another officer, and the partner receives it with a receipt", async () => {
+    const { context, page } = await newPage(vn);
+    await page.locator("form.login-card").waitFor();
+    await shot(page, "01-login");
+    await signIn(page, "tran.thi.b");
+    await page.getByRole("link", { name: "New draft" }).click();
+    await page.getByRole("heading", { name: "New draft" }).waitFor();
+    await page.getByLabel(/CN-MPS/).check();
+    await page.getByLabel("Reference", { exact: true }).fill("VN-MPS/C03/2026/00456");
+    await page.getByLabel("Title", { exact: true }).fill("Wanted: recruiter for a fraud compound");
+    const names = page.locator("fieldset.repeat").first();
+    await names.getByLabel("Full name as written", { exact: true }).nth(0).fill("Nguyễn Văn Bình");
+    await names.getByRole("button", { name: "+ Add a name" }).click();
+    await names.getByLabel("Full name as written", { exact: true }).nth(1).fill("阮文平");
+    await names.getByLabel("Script", { exact: true }).nth(1).selectOption("Hani");
+    await names.getByLabel("Language", { exact: true }).nth(1).fill("zh-Hans");
+    await names.getByRole("button", { name: "+ Add a name" }).click();
+    await names.getByLabel("Full name as written", { exact: true }).nth(2).fill("Ruan Wenping");
+    await names.getByLabel("Language", { exact: true }).nth(2).fill("zh-Hans");
+    await names.getByLabel("Transliteration", { exact: true }).nth(2).check();
+    await names.getByLabel("Scheme", { exact: true }).nth(2).fill("pinyin");
+    await page.getByLabel("Document number").fill("B7654321");
+    await page.getByLabel("Charges").fill("Organising illegal exit; fraud (Penal Code arts. 348, 174)");
+    await page.getByLabel("Warrant reference").fill("QĐ-456/2026");
+    await shot(page, "02-draft-wanted-person", true);
+    await page.getByRole("button", { name: "Save draft for approval" }).click();
+    await page.getByText("Draft saved").waitFor();
+    await signOut(page);
+
+    await signIn(page, "pham.van.c");
+    await page.getByRole("link", { name: "Approval queue" }).click();
+    await page.getByRole("link", { name: "Wanted: recruiter for a fraud compound" }).click();
+    await page.getByRole("heading", { name: "What you are about to sign" }).waitFor();
+    assert.ok(await page.locator(".person-name", { hasText: "Nguyễn Văn Bình" }).isVisible());
+    assert.ok(await page.locator(".person-name", { hasText: "阮文平" }).isVisible());
+    await shot(page, "03-approval", true);
+    await page.getByRole("button", { name: "Approve, sign and send" }).click();
+    await page.getByText("Approved and sent as message").waitFor();
+    await page.getByRole("link", { name: "Outbox" }).click();
+    await eventually(async () => {
+      await page.getByRole("button", { name: "Apply" }).click();
+      await page.locator("table.data").waitFor();
+      return (await page.locator("tr", { hasText: "recruiter for a fraud compound" }).getByText("Receipted").count()) > 0 ? true : undefined;
+    }, 20_000, "the receipt in the outbox");
+    await shot(page, "04-outbox");
+    await context.close();
+
+    const cnPage = await newPage(cn);
+    await signIn(cnPage.page, "wang.li");
+    await cnPage.page.getByRole("link", { name: "Inbox" }).click();
+    await cnPage.page.getByRole("link", { name: "Wanted: recruiter for a fraud compound" }).click();
+    await cnPage.page.locator(".person-name", { hasText: "Ruan Wenping" }).waitFor();
+    await shot(cnPage.page, "05-message-received");
+    await cnPage.page.getByRole("link", { name: "Inbox" }).click();
+    await cnPage.page.locator("table.data").waitFor();
+    await shot(cnPage.page, "06-inbox");
+    // And the sender's view of that message: CN-MPS receipted, with CN's ledger index.
+    const sentBy = await http(vn, "GET", "/api/messages?direction=sent", { token: (await apiSignIn(vn, "pham.van.c")).accessToken });
+    const record = sentBy.json.messages.find((m: any) => m.message.wantedPerson?.summary?.reference === "VN-MPS/C03/2026/00456");
+    assert.equal(record.deliveries[0].status, "DELIVERY_STATUS_RECEIPTED");
+    assert.ok(Number(record.deliveries[0].receiverLedgerIndex) > 0);
+    assert.deepEqual((cnPage.page as any).problems, []);
+    await cnPage.context.close();
+  });
+
+  it("hides the approve button from the officer who drafted the message", async () => {
+    const { context, page } = await newPage(vn);
+    await signIn(page, "le.van.d");
+    await page.getByRole("link", { name: "Approval queue" }).click();
+    await page.locator("tr", { hasText: "VN-MPS/C03/2026/00999" }).getByRole("link").click();
+    await page.getByText("two-person rule").waitFor();
+    assert.equal(await page.getByRole("button", { name: "Approve, sign and send" }).count(), 0);
+    await context.close();
+  });
+
+  it("finds a notice by name without diacritics, by pinyin and by Hanzi", async () => {
+    const { context, page } = await newPage(cn);
+    await signIn(page, "wang.li");
+    await page.getByRole("link", { name: "Search" }).click();
+    for (const q of ["nguyen van binh", "Ruan Wenping", "阮文平"]) {
+      await page.getByRole("searchbox").fill(q);
+      await page.getByRole("button", { name: "Search", exact: true }).click();
+      await page.getByText(/1 found among/).waitFor();
+      assert.ok(await page.getByRole("link", { name: "Wanted: recruiter for a fraud compound" }).isVisible(), q);
+    }
+    await page.getByRole("searchbox").fill("nguyen van binh");
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    await page.getByText(/1 found among/).waitFor();
+    await shot(page, "07-search");
+    await page.getByRole("link", { name: "Partners" }).click();
+    await page.locator("table.data").waitFor();
+    await shot(page, "08-partners");
+    await page.getByRole("link", { name: "Ledger" }).click();
+    await page.locator("table.data").waitFor();
+    await shot(page, "09-ledger");
+    await context.close();
+  });
+
+  it("switches every label to Chinese, Vietnamese and French, with dates in the officer's locale", { timeout: 60_000 }, async () => {
+    const { context, page } = await newPage(cn);
+    await signIn(page, "wang.li");
+    await page.getByRole("link", { name: "Inbox" }).click();
+    await page.locator("table.data").waitFor();
+    await page.locator("#lang").selectOption("zh");
+    await page.getByRole("heading", { name: "收件箱" }).waitFor();
+    await page.getByRole("button", { name: "退出" }).waitFor();
+    await page.getByRole("columnheader", { name: "日期" }).waitFor();
+    const date = await page.locator("table.data tbody td").first().textContent();
+    assert.match(date ?? "", /年|\d{4}/, "a Chinese date");
+    await shot(page, "10-inbox-zh");
+    await page.locator("#lang").selectOption("vi");
+    await page.getByRole("heading", { name: "Hộp thư đến" }).waitFor();
+    await page.getByRole("columnheader", { name: "Ngày" }).waitFor();
+    await page.locator("#lang").selectOption("fr");
+    await page.getByRole("heading", { name: "Reçus" }).waitFor();
+    await page.reload();
+    await page.getByRole("heading", { name: "Reçus" }).waitFor();
+    await page.locator("#lang").selectOption("en");
+    await context.close();
+  });
+
+  it("keeps working after the access token is revoked elsewhere: the page returns to sign-in", async () => {
+    const { context, page } = await newPage(cn);
+    await signIn(page, "wang.li");
+    await context.clearCookies();
+    await page.getByRole("link", { name: "Partners" }).click();
+    await page.locator("form.login-card").waitFor();
+    await context.close();
+  });
+});
