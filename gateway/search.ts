@@ -29,13 +29,17 @@ export function fold(text: string): string {
     .toLowerCase();
 }
 
-/** Words of a text; a run of Han characters also yields each character. */
-export function tokens(text: string): string[] {
+/**
+ * Words of a text; a run of Han characters also yields each character (a stored name), or only
+ * its characters (a query), so any part of a Chinese name finds it.
+ */
+export function tokens(text: string, forQuery = false): string[] {
   const out: string[] = [];
   for (const word of fold(text).split(/[^\p{L}\p{N}\p{M}]+/u)) {
     if (!word) continue;
-    out.push(word);
-    if (/\p{Script=Han}/u.test(word)) for (const ch of word) out.push(ch);
+    const han = /\p{Script=Han}/u.test(word);
+    if (!han || !forQuery) out.push(word);
+    if (han) for (const ch of word) if (/\p{Script=Han}/u.test(ch)) out.push(ch);
   }
   return out;
 }
@@ -101,9 +105,9 @@ function digits(text: string): string {
 /** Does a message match every word of the query (or the query as a number)? */
 export function matches(message: Message | undefined, query: string): boolean {
   const { words, numbers } = searchableStrings(message);
-  const have = new Set(words.flatMap(tokens));
+  const have = new Set(words.flatMap((w) => tokens(w)));
   const joined = new Set(words.map((w) => fold(w).replace(/[^\p{L}\p{N}\p{M}]+/gu, "")));
-  const want = tokens(query);
+  const want = tokens(query, true);
   if (want.length && want.every((t) => have.has(t) || (t.length >= 3 && [...have].some((h) => h.startsWith(t))))) return true;
   const compact = fold(query).replace(/[^\p{L}\p{N}\p{M}]+/gu, "");
   if (compact.length >= 4 && joined.has(compact)) return true;

@@ -1,4 +1,4 @@
-// Building the page without innerHTML: every text is a text node, so names and notes as entered
+// Building the page from elements and text nodes only (never HTML strings): every text is a text node, so names and notes as entered
 // (in any script) are shown as they are and never interpreted.
 
 /** h("tag.class#id", { attr: value, onclick: fn }, ...children) */
