@@ -489,7 +489,12 @@ export async function findAndModify(ctx: CommandContext, cmd: Doc): Promise<Doc>
 
 // ---------- aggregate ----------
 
-const NON_MUTATING = new Set(["$match", "$group", "$sort", "$limit", "$skip", "$count", "$sortByCount", "$project", "$lookup", "$unwind", "$bucket", "$bucketAuto", "$facet", "$sample"]);
+/**
+ * Stages that neither edit the documents they receive nor pass them on to a later stage that might
+ * (a pipeline of only these runs on the stored documents themselves; any other stage, e.g. a nested
+ * `$project` exclusion, `$unset`, `$set`, `$lookup`, `$unwind`, `$facet`, makes it run on copies).
+ */
+const NON_MUTATING = new Set(["$match", "$group", "$sort", "$limit", "$skip", "$count", "$sortByCount", "$sample"]);
 
 export async function aggregate(ctx: CommandContext, cmd: Doc): Promise<Doc> {
   const pipeline = cmd.pipeline as Doc[];

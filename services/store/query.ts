@@ -3,7 +3,7 @@
  */
 import { Query, Aggregator } from "mingo";
 import { StoreError, badValue } from "./errors.ts";
-import { isPlainObject, type Doc } from "./values.ts";
+import { cloneValue, isPlainObject, type Doc } from "./values.ts";
 
 const TOP_LEVEL = new Set(["$and", "$or", "$nor", "$expr", "$where", "$text", "$comment", "$jsonSchema", "$alwaysTrue", "$alwaysFalse", "$sampleRate"]);
 const FIELD_OPS = new Set([
@@ -80,12 +80,16 @@ export function wrapMingo(e: unknown): StoreError {
   return badValue(msg);
 }
 
-/** Apply a find projection (and positional `$` against `filter`) to documents already matched. */
+/**
+ * Apply a find projection (and positional `$` against `filter`) to documents already matched.
+ * mingo edits nested objects in place for some projections (`{"a.b": 0}` deletes `b` from the
+ * object it was given), so it works on copies: the documents passed in are often the stored ones.
+ */
 export function project(docs: Doc[], projection: Doc, filter: Doc | undefined): Doc[] {
   try {
     // The filter only matters for the positional `$` projection (the documents already matched).
     const positional = Object.keys(projection).some((k) => k.endsWith(".$"));
-    return new Query(positional ? (filter ?? {}) : {}).find(docs, projection).all() as Doc[];
+    return new Query(positional ? (filter ?? {}) : {}).find(docs.map(cloneValue), projection).all() as Doc[];
   } catch (e) {
     throw wrapMingo(e);
   }

@@ -1,8 +1,9 @@
 /**
  * The MongoDB driver specifications' unified CRUD and transactions tests (vendored under
  * test/store/spec/), run against the embedded store through the official driver.
- * Tests whose requirements a single-member replica set on 7.0 does not meet are skipped, as a
- * unified test runner would; the few known failures are listed with their cause.
+ * Tests whose requirements a single-member replica set on 7.0 does not meet are not registered,
+ * as a unified test runner would leave them out; the few known failures still run, marked `todo`
+ * with their cause, so the report shows them failing without failing the suite.
  */
 import { after, before, describe, it } from "node:test";
 import { readdirSync, readFileSync } from "node:fs";
@@ -53,12 +54,13 @@ for (const dir of ["crud", "transactions"]) {
     });
     for (const f of files) {
       const spec = loadSpecFile(readFileSync(path.join(here, "spec", dir, f), "utf8"));
-      const fileSkip = unmetRequirement(spec.runOnRequirements);
+      if (unmetRequirement(spec.runOnRequirements)) continue;
+      const applicable = spec.tests.filter((t) => !unmetRequirement(t.runOnRequirements) && !t.skipReason);
+      if (applicable.length === 0) continue;
       describe(f, () => {
-        for (const t of spec.tests) {
-          const key = `${f}: ${t.description}`;
-          const skip = fileSkip ?? unmetRequirement(t.runOnRequirements) ?? t.skipReason ?? KNOWN_FAILURES[key] ?? null;
-          it(t.description, { skip: skip ?? false }, async () => {
+        for (const t of applicable) {
+          const known = KNOWN_FAILURES[`${f}: ${t.description}`];
+          it(t.description, known ? { todo: known } : {}, async () => {
             await new UnifiedRunner(r.store.uri, admin).runTest(spec, t);
           });
         }
