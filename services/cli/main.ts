@@ -19,6 +19,7 @@ import { startEmbeddedStore } from "../store/index.ts";
 import { print, printError, printJson, printTable } from "./output.ts";
 import { runDemo } from "./demo.ts";
 import { registerLedgerCommands } from "./ledger.ts";
+import { registerBackupCommands } from "./backup.ts";
 
 function collectNames(value: string, previous: Record<string, string>): Record<string, string> {
   const at = value.indexOf("=");
@@ -186,6 +187,7 @@ export function buildProgram(): Command {
     });
 
   registerLedgerCommands(program);
+  registerBackupCommands(program);
 
   program
     .command("demo")

@@ -57,6 +57,7 @@ export const ERRORS = {
   FINGERPRINT_MISMATCH: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 422 },
   CONFIG_INVALID: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 500 },
   // Ours
+  PEER_CALL_TIMEOUT: { grpc: GrpcStatus.DEADLINE_EXCEEDED, http: 504 }, // Gateway Timeout
   UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE, http: 503 }, // Service Unavailable
   INTERNAL: { grpc: GrpcStatus.INTERNAL, http: 500 },
 } as const satisfies Record<string, { grpc: GrpcStatus; http: number }>;
@@ -113,7 +114,8 @@ export class PeerRejectedError extends LiaisonError {
   readonly peerCode: string | undefined;
 
   constructor(peerStatus: GrpcStatus, peerReason: string, peerCode?: string, options: LiaisonErrorOptions = {}) {
-    const retryable = RETRYABLE_GRPC.has(peerStatus);
+    // RESOURCE_EXHAUSTED is retryable only as a rate limit: an envelope too large stays too large.
+    const retryable = RETRYABLE_GRPC.has(peerStatus) || (peerStatus === GrpcStatus.RESOURCE_EXHAUSTED && peerCode === "RATE_LIMITED");
     super(retryable ? "UNAVAILABLE" : "INTERNAL", `partner answered ${GrpcStatus[peerStatus]}: ${peerReason}`, {
       ...options,
       labels: [...(options.labels ?? []), retryable ? ErrorLabel.Retryable : ErrorLabel.PeerRejected],
@@ -130,7 +132,6 @@ const RETRYABLE_GRPC: ReadonlySet<GrpcStatus> = new Set([
   GrpcStatus.ABORTED,
   GrpcStatus.INTERNAL,
   GrpcStatus.UNKNOWN,
-  GrpcStatus.RESOURCE_EXHAUSTED,
 ]);
 
 /** The one predicate the outbox consults. */

@@ -131,6 +131,16 @@ export class Outbox {
     }
   }
 
+  /**
+   * The partner is reachable again (it called us, or an operator says so): retry its queue now,
+   * with the backoff started afresh.
+   */
+  async retryNow(partner: string): Promise<void> {
+    const now = new Date();
+    await this.entries.updateMany({ partner, state: "pending", nextAttemptAt: { $gt: now } }, { $set: { nextAttemptAt: now } });
+    this.kick(partner);
+  }
+
   /** Start (or wake) the worker of one partner. */
   kick(partner: string): void {
     if (this.stopped) return;

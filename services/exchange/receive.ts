@@ -30,7 +30,7 @@ export const ENVELOPE_TYP = "liaison-message+jws";
 export const RECEIPT_TYP = "liaison-receipt+jws";
 
 /** A claim older than this is taken to be from a crashed attempt and taken over. */
-const STALE_CLAIM_MS = 30_000;
+const STALE_CLAIM_MS = 10_000;
 
 export interface ReceivedEnvelopeDoc {
   _id: string; // message id
@@ -40,6 +40,8 @@ export interface ReceivedEnvelopeDoc {
   envelope: Binary;
   bodyKind: string;
   claimedAt: Date;
+  /** When the first attempt claimed it (takeovers keep it): where to look for its ledger entry. */
+  firstClaimedAt: Date;
   receivedAt?: Date;
   ledgerIndex?: number;
   signedReceipt?: Binary;
@@ -66,6 +68,11 @@ export interface ReceiverOptions {
   businessRules?: (message: Message, senderParty: string) => Promise<void>;
   /** Domain projections, run once the envelope is recorded. */
   onRecorded?: OnRecorded;
+  /**
+   * The index of a ledger entry of `kind` with exactly `content` appended at or after `since`, if
+   * any: how a takeover of a crashed attempt's claim avoids appending the same envelope twice.
+   */
+  findLedgerEntry?: (kind: string, content: Uint8Array, since: Date) => Promise<number | undefined>;
   clock?: () => Date;
 }
 
@@ -161,6 +168,7 @@ export class Receiver {
   private async record(message: Message & { header: NonNullable<Message["header"]> }, envelopeBytes: Uint8Array, envelopeSha256: Uint8Array): Promise<Uint8Array> {
     const header = message.header;
     const now = this.clock();
+    let claimTakenOver = false;
     const claim: ReceivedEnvelopeDoc = {
       _id: header.messageId,
       state: "recording",
@@ -169,6 +177,7 @@ export class Receiver {
       envelope: new Binary(envelopeBytes),
       bodyKind: message.body.case ?? "",
       claimedAt: now,
+      firstClaimedAt: now,
     };
     try {
       await this.received.insertOne(claim);
@@ -185,8 +194,20 @@ export class Receiver {
           labels: [ErrorLabel.Retryable],
         });
       }
+      claimTakenOver = true;
     }
-    const ledgerIndex = await this.options.appendToLedger("envelope.received", envelopeBytes);
+    // A crashed attempt may have appended already: its index is on the claim, or in the ledger.
+    let ledgerIndex: number | undefined;
+    if (claimTakenOver) {
+      const abandoned = await this.received.findOne({ _id: header.messageId });
+      ledgerIndex =
+        abandoned?.ledgerIndex ??
+        (await this.options.findLedgerEntry?.("envelope.received", envelopeBytes, abandoned?.firstClaimedAt ?? new Date(0)));
+    }
+    if (ledgerIndex === undefined) {
+      ledgerIndex = await this.options.appendToLedger("envelope.received", envelopeBytes);
+      await this.received.updateOne({ _id: header.messageId }, { $set: { ledgerIndex } });
+    }
     const receipt = create(ReceiptSchema, {
       messageId: header.messageId,
       envelopeSha256,

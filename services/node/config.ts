@@ -29,6 +29,8 @@ export const NodeConfigSchema = z
     peer: hostPort,
     /** The local API (officers' tools, the gateway); loopback only unless you know why. */
     local: hostPort.optional(),
+    /** Prometheus /metrics, /healthz and /readyz (loopback unless scraped from elsewhere). */
+    metrics: hostPort.optional(),
     /** Address partners use to reach the peer API (put in the partner bundle). */
     advertisedEndpoint: z.string().optional(),
     /** How often the ledger is checkpointed and partners asked to cosign (0 = only on demand). */
@@ -75,6 +77,8 @@ export const ENV_SETTINGS: readonly { path: string[]; type: "string" | "number" 
   { path: ["peer", "port"], type: "number" },
   { path: ["local", "host"], type: "string" },
   { path: ["local", "port"], type: "number" },
+  { path: ["metrics", "host"], type: "string" },
+  { path: ["metrics", "port"], type: "number" },
   { path: ["advertisedEndpoint"], type: "string" },
   { path: ["checkpointIntervalSeconds"], type: "number" },
   { path: ["ledgerLeaseSeconds"], type: "number" },

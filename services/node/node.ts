@@ -2,7 +2,8 @@
  * A Liaison node: one party's process. Wires the store (embedded or a replica set through the
  * official driver), identity, partners, ledger, the exchange and the peer API.
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { MongoClient, type Db } from "mongodb";
@@ -14,7 +15,31 @@ import {
   PeerApi,
 } from "../../gen/liaison/v1/peer_pb.ts";
 import { create } from "@bufbuild/protobuf";
-import { readConsistencyProof, readCosignedCheckpoint, readEntry, readInclusionProof, readLatestCheckpoint, type SignedCheckpoint } from "../ledger/index.ts";
+import {
+  readConsistencyProof,
+  readCosignedCheckpoint,
+  readEntry,
+  readInclusionProof,
+  readLatestCheckpoint,
+  readTreeHead,
+  type SignedCheckpoint,
+} from "../ledger/index.ts";
+import { fromBinary } from "@bufbuild/protobuf";
+import { LedgerEntrySchema } from "../../gen/liaison/v1/ledger_pb.ts";
+import {
+  countDelivery,
+  countedHandlers,
+  countPeerRefusal,
+  countReceived,
+  createNodeMetrics,
+  ledgerMetricsSources,
+  monitorStoreCommands,
+  nodeReadiness,
+  startMetricsServer,
+  type MetricsServer,
+  type NodeMetrics,
+} from "../metrics/index.ts";
+import { MINUTES_COSIGNATURE_TYP } from "../minutes/index.ts";
 import { Witnessing } from "./witnessing.ts";
 import type { Receipt } from "../../gen/liaison/v1/envelope_pb.ts";
 import { LiaisonError } from "../errors/index.ts";
@@ -22,6 +47,7 @@ import { createLogger } from "../logging/index.ts";
 import { loadIdentity, signDetached, verifyDetached, verifyPeerCertificate, type Identity, type KeyRing, type KeyRingEntry } from "../identity/index.ts";
 import { startEmbeddedStore, type EmbeddedStore } from "../store/index.ts";
 import {
+  callDeadline,
   clientCertificateOf,
   implementService,
   MAX_RECEIVE_MESSAGE_BYTES,
@@ -54,6 +80,7 @@ export class LiaisonNode {
   private readonly clients = new Map<string, PeerClient>();
   private closed = false;
   localApi: LocalApiServer | undefined;
+  metricsServer: MetricsServer | undefined;
 
   private constructor(
     readonly config: NodeConfig,
@@ -69,6 +96,9 @@ export class LiaisonNode {
     readonly witnessing: Witnessing,
     private readonly server: grpc.Server,
     readonly peerPort: number,
+    readonly metrics: NodeMetrics,
+    /** The domain views' context (notices, cases, campaigns, minutes). */
+    readonly domain: DomainContext,
   ) {
     this.log = createLogger("node", { party: config.party });
   }
@@ -100,9 +130,13 @@ export class LiaisonNode {
       mkdirSync(dbpath, { recursive: true, mode: 0o700 });
       store = await startEmbeddedStore({ dbpath, port: 0 });
       uri = store.uri;
+      // So that operators' tools (backup, ledger verify) can reach the running node's store.
+      writeFileSync(join(config.dataDir, "store.uri"), store.uri + "\n", { mode: 0o600 });
       log.info("embedded store started", { dbpath, port: store.port });
     }
-    const mongo = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 });
+    const metrics = createNodeMetrics({ party: config.party });
+    const mongo = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, monitorCommands: true });
+    monitorStoreCommands(mongo, metrics);
     await mongo.connect();
     const db = mongo.db(config.database);
 
@@ -129,7 +163,27 @@ export class LiaisonNode {
       signDetached(payload, identity.activeSigningKey.privateKey, { kid: identity.activeSigningKey.kid, typ });
     const appendToLedger = async (kind: string, bytes: Uint8Array): Promise<number> => (await ledger.append(kind, bytes)).index;
 
-    const domain: DomainContext = { db, self: config.party };
+    const domain: DomainContext = {
+      db,
+      self: config.party,
+      dataKey: dataKeyOf(config.identityDir),
+      verifyCosignature: async (jws, bytes, party, time) => {
+        await verifyDetached(jws, bytes, { typ: MINUTES_COSIGNATURE_TYP, algorithms: ["EdDSA"], resolveKey: partners.keyRing.resolver(party, time) });
+      },
+      partyEvidence: (party) => {
+        if (party === identity.party) return { caCertificatePem: identity.caCertPem, attestations: identity.attestations };
+        const partner = partners.get(party);
+        return partner ? { caCertificatePem: partner.caCertPem, attestations: partner.attestations } : undefined;
+      },
+      inclusionProof: async (index) => {
+        const head = await readTreeHead(db);
+        if (index >= head.size) throw new LiaisonError("NOT_FOUND", `ledger entry ${index} is not integrated yet`);
+        const proof = await readInclusionProof(db, index, head.size);
+        const entry = await readEntry(db, index);
+        if (!entry) throw new LiaisonError("NOT_FOUND", `no ledger entry ${index}`);
+        return { entry: entry.bytes, index, size: head.size, rootHash: head.root, proof: proof.proof };
+      },
+    };
     await initViews(domain);
     const onRecorded = (record: Parameters<typeof projectRecorded>[0]) => projectRecorded(record, domain);
     const receiver = new Receiver({
@@ -142,10 +196,20 @@ export class LiaisonNode {
       freshness: { clockSkewMs: config.limits.clockSkewSeconds * 1000, maxMessageAgeMs: config.limits.maxMessageAgeSeconds * 1000 },
       businessRules: (message, senderParty) => checkBusinessRules(message, senderParty, domain),
       onRecorded,
+      findLedgerEntry: async (kind, content, since) => {
+        const candidates = db.collection<{ index: number; bytes: { buffer: Uint8Array } }>("ledger_entries").find({ kind, appendedAt: { $gte: since } });
+        for await (const doc of candidates) {
+          const entry = fromBinary(LedgerEntrySchema, new Uint8Array(doc.bytes.buffer));
+          if (Buffer.from(entry.content).equals(Buffer.from(content))) return doc.index;
+        }
+        return undefined;
+      },
     });
     await receiver.init();
     const sender = new Sender({ party: config.party, db, sign, verifySignature, appendToLedger, onRecorded });
     await sender.init();
+    const deliverOnce = sender.deliverOnce.bind(sender);
+    sender.deliverOnce = (sealed, recipient, client) => countDelivery(metrics, recipient, () => deliverOnce(sealed, recipient, client));
     // The outbox needs clients, which need the node: it is bound once the node exists.
     let node: LiaisonNode | undefined;
     const outbox = new Outbox({ db, sender, clientFor: (party) => node!.clientFor(party) });
@@ -153,27 +217,54 @@ export class LiaisonNode {
 
     const witnessing = new Witnessing(db, identity, ledger, () => partners.keyRing);
     await witnessing.init();
+    const partyList = () => partners.list().map((p) => p.party);
+    metrics.setSources({ ...ledgerMetricsSources(db, partyList), outboxStatus: () => outbox.status(partyList()) });
 
+    const callTimeoutMs = config.limits.peerCallTimeoutSeconds * 1000;
     const server = new grpc.Server({
       "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES,
       "grpc.max_send_message_length": MAX_RECEIVE_MESSAGE_BYTES,
+      // Slow or half-open streams are cut: a call has at most callTimeoutMs, a connection at
+      // most 100 streams at once and 30 minutes of life.
+      "grpc.max_concurrent_streams": 100,
+      "grpc.max_connection_age_ms": 30 * 60_000,
+      "grpc.max_connection_age_grace_ms": callTimeoutMs,
+      interceptors: [callDeadline(callTimeoutMs)],
     });
+    const lastRetry = new Map<string, number>();
     const limiter = new PartnerRateLimiter({ perSecond: config.limits.peerRequestsPerSecond, burst: config.limits.peerRequestBurst });
     const context = (call: grpc.ServerUnaryCall<Buffer, Buffer>): PeerCallContext => {
-      const certificate = clientCertificateOf(call);
-      if (!certificate) throw new LiaisonError("PEER_CERTIFICATE_MISSING", "a client certificate is required on the peer API");
-      const trusted = partners.list().map((p) => ({ party: p.party, caCertPem: p.caCertPem }));
-      const peerParty = verifyPeerCertificate(certificate, trusted, new Date(), { purpose: "clientAuth" });
-      partners.assertNotSuspended(peerParty);
-      limiter.take(peerParty);
-      return { peerParty };
+      try {
+        const certificate = clientCertificateOf(call);
+        if (!certificate) throw new LiaisonError("PEER_CERTIFICATE_MISSING", "a client certificate is required on the peer API");
+        const trusted = partners.list().map((p) => ({ party: p.party, caCertPem: p.caCertPem }));
+        const peerParty = verifyPeerCertificate(certificate, trusted, new Date(), { purpose: "clientAuth" });
+        partners.assertNotSuspended(peerParty);
+        limiter.take(peerParty);
+        return { peerParty };
+      } catch (error) {
+        const path = call.getPath();
+        const method = path.slice(path.lastIndexOf("/") + 1);
+        countPeerRefusal(metrics, method.charAt(0).toLowerCase() + method.slice(1), error);
+        throw error;
+      }
+    };
+    /** A partner that calls us is up: what we queued for it need not wait out its backoff. */
+    const partnerIsUp = (party: string) => {
+      const now = Date.now();
+      if ((lastRetry.get(party) ?? 0) > now - 2000) return;
+      lastRetry.set(party, now);
+      outbox.retryNow(party).catch((error: unknown) => log.warn("could not hurry the outbox", { partner: party, cause: error }));
     };
     server.addService(
       serviceDefinition(PeerApi),
       implementService(
         PeerApi,
-        {
-          deliver: async (request, ctx: PeerCallContext) => receiver.deliver(request.bytes, ctx.peerParty),
+        countedHandlers(metrics, {
+          deliver: async (request, ctx: PeerCallContext) => {
+            partnerIsUp(ctx.peerParty);
+            return countReceived(metrics, ctx.peerParty, () => receiver.deliver(request.bytes, ctx.peerParty));
+          },
           getCheckpoint: async () => {
             const latest = await readLatestCheckpoint(db);
             if (!latest) throw new LiaisonError("NOT_FOUND", "no checkpoint has been signed yet");
@@ -195,12 +286,19 @@ export class LiaisonNode {
               inclusionProof: proof.proof,
             });
           },
-          getConsistencyProof: async ({ message }) =>
-            create(GetConsistencyProofResponseSchema, {
-              proof: await readConsistencyProof(db, Number(message.fromSize), Number(message.toSize)),
-            }),
-          cosign: async (request, ctx: PeerCallContext) => witnessing.cosign(ctx.peerParty, request.bytes),
-        },
+          getConsistencyProof: async ({ message }) => {
+            const latest = await readLatestCheckpoint(db);
+            const toSize = message.toSize === 0n ? (latest?.size ?? 0) : Number(message.toSize);
+            if (latest === undefined || toSize > latest.size) {
+              throw new LiaisonError("NOT_FOUND", `no checkpoint covers size ${toSize} yet`);
+            }
+            return create(GetConsistencyProofResponseSchema, { proof: await readConsistencyProof(db, Number(message.fromSize), toSize) });
+          },
+          cosign: async (request, ctx: PeerCallContext) => {
+            partnerIsUp(ctx.peerParty);
+            return witnessing.cosign(ctx.peerParty, request.bytes);
+          },
+        }),
         { context, logger: createLogger("peer-api", { party: config.party }) },
       ),
     );
@@ -212,10 +310,18 @@ export class LiaisonNode {
       ),
     );
     log.info("peer API listening", { address: `${config.peer.host}:${peerPort}` });
-    node = new LiaisonNode(config, identity, mongo, db, store, partners, ledger, receiver, sender, outbox, witnessing, server, peerPort);
+    node = new LiaisonNode(config, identity, mongo, db, store, partners, ledger, receiver, sender, outbox, witnessing, server, peerPort, metrics, domain);
     node.startCheckpointing(config.checkpointIntervalSeconds * 1000);
     await outbox.resume();
     if (config.local) node.localApi = await startLocalApi(node, config.local);
+    if (config.metrics) {
+      node.metricsServer = await startMetricsServer({
+        host: config.metrics.host,
+        port: config.metrics.port,
+        metrics,
+        ready: nodeReadiness({ db, sequencerHoldsLease: () => ledger.isSequencer }),
+      });
+    }
     return node;
   }
 
@@ -293,15 +399,29 @@ export class LiaisonNode {
     this.closed = true;
     this.partners.stop();
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    await this.metricsServer?.close();
     await this.localApi?.close();
     await this.outbox.stop();
     for (const client of this.clients.values()) client.close();
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     await this.ledger.close();
     await this.mongo.close();
+    if (this.store) rmSync(join(this.config.dataDir, "store.uri"), { force: true });
     await this.store?.close();
     this.log.info("node stopped");
   }
+}
+
+/**
+ * The node's 32-byte key for protected parties at rest (informants, victims), kept beside the
+ * other keys in the identity folder (0600), created at first start.
+ */
+function dataKeyOf(identityDir: string): Uint8Array {
+  const file = join(identityDir, "data.key");
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString("base64") + "\n", { mode: 0o600, flag: "wx" });
+  const key = Buffer.from(readFileSync(file, "utf8").trim(), "base64");
+  if (key.length !== 32) throw new LiaisonError("CONFIG_INVALID", `${file} must hold a base64 32-byte key`);
+  return key;
 }
 
 /** The attested key with this kid, whichever known party it belongs to. */

@@ -146,6 +146,36 @@ export function rejectionDetail(error: grpc.ServiceError): Rejection | undefined
   return undefined;
 }
 
+/**
+ * A server-side limit on how long one call may take, whatever deadline the client asked for: a
+ * partner that opens streams and never finishes them (slowloris) gets DEADLINE_EXCEEDED with a
+ * Rejection, and its streams are freed.
+ */
+export function callDeadline(ms: number): grpc.ServerInterceptor {
+  return (_method, call) => {
+    let timer: NodeJS.Timeout | undefined;
+    let finished = false;
+    return new grpc.ServerInterceptingCall(call, {
+      start(next) {
+        timer = setTimeout(() => {
+          if (finished) return;
+          finished = true;
+          const error = new LiaisonError("PEER_CALL_TIMEOUT", `the call did not complete within ${ms} ms`);
+          call.sendStatus({ code: error.grpcStatus, details: `${error.code}: ${error.message}`, metadata: refusalMetadata(error) });
+        }, ms);
+        timer.unref();
+        next();
+      },
+      sendStatus(status, next) {
+        clearTimeout(timer);
+        if (finished) return;
+        finished = true;
+        next(status);
+      },
+    });
+  };
+}
+
 /** Read a partner's refusal from a client-side gRPC error: status, reason and code as received. */
 export function peerRejectionFrom(error: grpc.ServiceError): PeerRejectedError {
   const detail = rejectionDetail(error);

@@ -8,6 +8,7 @@ export {
   refusalMetadata,
   peerRejectionFrom,
   rejectionDetail,
+  callDeadline,
   MAX_RECEIVE_MESSAGE_BYTES,
   REJECTION_CODE_TRAILER,
   type Received,
