@@ -7,16 +7,15 @@
  * Exit codes: 0 done (verify: the backup is sound); 1 refused or failed (verify: a problem was
  * found, the first one printed); 2 usage error.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { MongoClient } from "mongodb";
 import { createBackup, restoreBackup, verifyBackup } from "../backup/index.ts";
 import { LiaisonError } from "../errors/index.ts";
 import { loadNodeConfig, type NodeConfig } from "../node/index.ts";
-import { startEmbeddedStore, type EmbeddedStore } from "../store/index.ts";
 import { print } from "./output.ts";
+import { openNodeDatabase } from "./database.ts";
 
 export const PASSPHRASE_ENV = "LIAISON_BACKUP_PASSPHRASE";
 
@@ -59,42 +58,10 @@ function progressBar(label: string) {
   };
 }
 
-/**
- * The node's database for a backup: `--uri`, else the configured MongoDB, else the running
- * embedded store's address from `<dataDir>/store.uri`, else (the node is stopped) the embedded
- * store opened here on its folder.
- */
-async function connectToNodeDatabase(config: NodeConfig, uri: string | undefined): Promise<{ client: MongoClient; close: () => Promise<void> }> {
-  let store: EmbeddedStore | undefined;
-  let address = uri ?? config.mongodbUri;
-  const uriFile = join(config.dataDir, "store.uri");
-  if (!address && existsSync(uriFile)) address = readFileSync(uriFile, "utf8").trim();
-  if (!address) {
-    try {
-      store = await startEmbeddedStore({ dbpath: join(config.dataDir, "store"), port: 0 });
-    } catch (cause) {
-      throw new LiaisonError(
-        "UNAVAILABLE",
-        `the node's embedded store is in use and its address is unknown: pass --uri mongodb://127.0.0.1:PORT/?replicaSet=liaison (the node logs the port at start)`,
-        { cause },
-      );
-    }
-    address = store.uri;
-  }
-  const client = new MongoClient(address, { serverSelectionTimeoutMS: 10_000 });
-  try {
-    await client.connect();
-  } catch (cause) {
-    await store?.close();
-    throw new LiaisonError("UNAVAILABLE", "cannot reach the node's database", { cause });
-  }
-  return {
-    client,
-    close: async () => {
-      await client.close();
-      await store?.close();
-    },
-  };
+/** The node's database for a backup (see database.ts for where it is found). */
+async function connectToNodeDatabase(configFile: string, uri: string | undefined): Promise<{ client: MongoClient; close: () => Promise<void> }> {
+  const opened = await openNodeDatabase({ config: configFile, ...(uri ? { uri } : {}) });
+  return { client: opened.client, close: () => opened.close() };
 }
 
 export function registerBackupCommands(program: Command): void {
@@ -111,7 +78,7 @@ export function registerBackupCommands(program: Command): void {
     .action(async (opts: { config: string; out: string; passphraseFile?: string; uri?: string; force?: boolean }) => {
       const passphrase = readPassphrase(opts.passphraseFile)!;
       const config = loadNodeConfig(opts.config);
-      const { client, close } = await connectToNodeDatabase(config, opts.uri);
+      const { client, close } = await connectToNodeDatabase(opts.config, opts.uri);
       const bar = progressBar("backup");
       try {
         const result = await createBackup({

@@ -13,14 +13,11 @@
  *
  * (`liaison views rebuild` is not here yet: services/views has no `rebuildViews` to call.)
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { Worker } from "node:worker_threads";
 import { fromBinary } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import cliProgress from "cli-progress";
 import { Option, type Command } from "commander";
-import { type Db, MongoClient } from "mongodb";
+import type { Db } from "mongodb";
 import { LedgerEntrySchema } from "../../gen/liaison/v1/ledger_pb.ts";
 import { LiaisonError } from "../errors/index.ts";
 import { loadIdentity, loadPartners } from "../identity/index.ts";
@@ -39,116 +36,10 @@ import {
   type StoredEntry,
   verifyLedger,
 } from "../ledger/index.ts";
-import { loadNodeConfig, type NodeConfig } from "../node/config.ts";
+import type { NodeConfig } from "../node/config.ts";
 import { ledgerOrigin, witnessName } from "../node/ledger.ts";
 import { print, printJson } from "./output.ts";
-
-interface LedgerDatabase {
-  readonly config: NodeConfig;
-  readonly db: Db;
-  /** Where the data was read from, for the operator. */
-  readonly source: string;
-  close(): Promise<void>;
-}
-
-interface DbOptions {
-  config: string;
-  uri?: string;
-}
-
-/**
- * Runs `startEmbeddedStore` of services/store in a worker thread. Refuses with a clear message
- * when the folder is locked by a running node.
- */
-async function startStoreInWorker(dbpath: string): Promise<{ uri: string; close(): Promise<void> }> {
-  const storeModule = new URL("../store/index.ts", import.meta.url).href;
-  // Under tsx (no build step) the worker must register the TypeScript loader itself.
-  const tsx = storeModule.endsWith(".ts") ? import.meta.resolve("tsx/esm/api") : undefined;
-  const boot = `
-    const { parentPort, workerData } = require("node:worker_threads");
-    (async () => {
-      if (workerData.tsx) (await import(workerData.tsx)).register();
-      const { startEmbeddedStore } = await import(workerData.store);
-      let store;
-      try {
-        store = await startEmbeddedStore({ dbpath: workerData.dbpath, port: 0 });
-      } catch (e) {
-        parentPort.postMessage({ error: String((e && e.message) || e) });
-        return;
-      }
-      parentPort.postMessage({ uri: store.uri });
-      parentPort.once("message", async () => {
-        await store.close();
-        parentPort.postMessage({ closed: true });
-      });
-    })().catch((e) => parentPort.postMessage({ error: String((e && e.stack) || e) }));`;
-  const worker = new Worker(boot, { eval: true, workerData: { dbpath, store: storeModule, tsx } });
-  const first = await new Promise<{ uri?: string; error?: string }>((resolve, reject) => {
-    worker.once("message", resolve);
-    worker.once("error", reject);
-  });
-  if (first.error !== undefined) {
-    await worker.terminate();
-    if (/locked by running process/.test(first.error)) {
-      const pid = /process (\d+)/.exec(first.error)?.[1];
-      throw new LiaisonError(
-        "UNAVAILABLE",
-        `the node's embedded store (${dbpath}) is in use by a running node${pid ? ` (pid ${pid})` : ""}: stop the node first, or pass --uri mongodb://127.0.0.1:PORT/ with the address of its store`,
-      );
-    }
-    throw new LiaisonError("UNAVAILABLE", `cannot open the embedded store ${dbpath}: ${first.error}`);
-  }
-  return {
-    uri: first.uri!,
-    async close() {
-      const closed = new Promise((resolve) => worker.once("message", resolve));
-      worker.postMessage("close");
-      await closed;
-      await worker.terminate();
-    },
-  };
-}
-
-async function openLedgerDatabase(opts: DbOptions): Promise<LedgerDatabase> {
-  const config = loadNodeConfig(opts.config);
-  let uri = opts.uri ?? config.mongodbUri;
-  let store: { uri: string; close(): Promise<void> } | undefined;
-  let source: string;
-  if (uri) {
-    source = uri.replace(/\/\/[^@/]*@/, "//…@"); // never print credentials
-  } else {
-    const dbpath = join(config.dataDir, "store");
-    if (!existsSync(dbpath)) throw new LiaisonError("NOT_FOUND", `no embedded store at ${dbpath} (has the node ever run with this configuration?); pass --uri for a MongoDB database`);
-    store = await startStoreInWorker(dbpath);
-    uri = store.uri;
-    source = `embedded store ${dbpath}`;
-  }
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 });
-  try {
-    await client.connect();
-  } catch (cause) {
-    await store?.close();
-    throw new LiaisonError("UNAVAILABLE", `cannot reach the database at ${source}`, { cause });
-  }
-  return {
-    config,
-    db: client.db(config.database),
-    source,
-    async close() {
-      await client.close();
-      await store?.close();
-    },
-  };
-}
-
-async function withLedger<T>(opts: DbOptions, run: (l: LedgerDatabase) => Promise<T>): Promise<T> {
-  const opened = await openLedgerDatabase(opts);
-  try {
-    return await run(opened);
-  } finally {
-    await opened.close();
-  }
-}
+import { withNodeDatabase, type NodeDatabaseOptions } from "./database.ts";
 
 function nonNegativeInteger(name: string) {
   return (value: string): number => {
@@ -201,8 +92,8 @@ export function registerLedgerCommands(program: Command): void {
     .addOption(uriOption())
     .option("--json", "print the report as JSON")
     .addOption(new Option("--page-size <n>", "entries per read").default(8192).argParser(nonNegativeInteger("--page-size")))
-    .action(async (opts: DbOptions & { json?: boolean; pageSize: number }) => {
-      await withLedger(opts, async ({ config, db, source }) => {
+    .action(async (opts: NodeDatabaseOptions & { json?: boolean; pageSize: number }) => {
+      await withNodeDatabase(opts, async ({ config, db, source }) => {
         const anchors = await trustAnchors(config);
         const total = (await readTreeHead(db)).size;
         const bar = new cliProgress.SingleBar(
@@ -250,8 +141,8 @@ export function registerLedgerCommands(program: Command): void {
     .addOption(uriOption())
     .requiredOption("--index <n>", "the entry's index", nonNegativeInteger("--index"))
     .option("--size <n>", "tree size to prove against (default: the latest signed checkpoint's)", nonNegativeInteger("--size"))
-    .action(async (opts: DbOptions & { index: number; size?: number }) => {
-      await withLedger(opts, async ({ config, db }) => {
+    .action(async (opts: NodeDatabaseOptions & { index: number; size?: number }) => {
+      await withNodeDatabase(opts, async ({ config, db }) => {
         const size = opts.size ?? (await defaultSize(db));
         const proof = await readInclusionProof(db, opts.index, size);
         const entry = await readEntry(db, opts.index);
@@ -284,8 +175,8 @@ export function registerLedgerCommands(program: Command): void {
     .addOption(uriOption())
     .requiredOption("--from <size>", "the older tree size", nonNegativeInteger("--from"))
     .option("--to <size>", "the newer tree size (default: the latest signed checkpoint's)", nonNegativeInteger("--to"))
-    .action(async (opts: DbOptions & { from: number; to?: number }) => {
-      await withLedger(opts, async ({ config, db }) => {
+    .action(async (opts: NodeDatabaseOptions & { from: number; to?: number }) => {
+      await withNodeDatabase(opts, async ({ config, db }) => {
         const to = opts.to ?? (await defaultSize(db));
         const proof = await readConsistencyProof(db, opts.from, to);
         const [fromRoot, toRoot] = [await readRootAt(db, opts.from), await readRootAt(db, to)];
@@ -313,8 +204,8 @@ export function registerLedgerCommands(program: Command): void {
     .addOption(uriOption())
     .option("--size <n>", "the checkpoint at this size instead of the latest", nonNegativeInteger("--size"))
     .option("--json", "print size, root and note as JSON")
-    .action(async (opts: DbOptions & { size?: number; json?: boolean }) => {
-      await withLedger(opts, async ({ db }) => {
+    .action(async (opts: NodeDatabaseOptions & { size?: number; json?: boolean }) => {
+      await withNodeDatabase(opts, async ({ db }) => {
         const cp = opts.size === undefined ? await readLatestCheckpoint(db) : await readCheckpoint(db, opts.size);
         if (!cp) throw new LiaisonError("NOT_FOUND", opts.size === undefined ? "no checkpoint has been signed yet" : `no checkpoint was signed at size ${opts.size}`);
         const note = (await readCosignedCheckpoint(db, cp.size))!;
