@@ -7,6 +7,9 @@ const BENCHES: Record<string, () => Promise<void>> = {
   store: async () => (await import("./store.ts")).benchStore(),
   ledger: async () => (await import("./ledger.ts")).benchLedger(),
   exchange: async () => (await import("./exchange.ts")).benchExchange(),
+  load: async () => {
+    await (await import("./load.ts")).benchLoad();
+  },
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -20,6 +20,7 @@ import { print, printError, printJson, printTable } from "./output.ts";
 import { runDemo } from "./demo.ts";
 import { registerLedgerCommands } from "./ledger.ts";
 import { registerBackupCommands } from "./backup.ts";
+import { registerOperationsCommands } from "./operations.ts";
 
 function collectNames(value: string, previous: Record<string, string>): Record<string, string> {
   const at = value.indexOf("=");
@@ -188,6 +189,7 @@ export function buildProgram(): Command {
 
   registerLedgerCommands(program);
   registerBackupCommands(program);
+  registerOperationsCommands(program);
 
   program
     .command("demo")

@@ -2,8 +2,7 @@
  * A Liaison node: one party's process. Wires the store (embedded or a replica set through the
  * official driver), identity, partners, ledger, the exchange and the peer API.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { randomBytes } from "node:crypto";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { MongoClient, type Db } from "mongodb";
@@ -21,7 +20,6 @@ import {
   readEntry,
   readInclusionProof,
   readLatestCheckpoint,
-  readTreeHead,
   type SignedCheckpoint,
 } from "../ledger/index.ts";
 import { fromBinary } from "@bufbuild/protobuf";
@@ -39,7 +37,7 @@ import {
   type MetricsServer,
   type NodeMetrics,
 } from "../metrics/index.ts";
-import { MINUTES_COSIGNATURE_TYP } from "../minutes/index.ts";
+import { dataKeyOf, nodeDomainContext } from "./domain.ts";
 import { Witnessing } from "./witnessing.ts";
 import type { Receipt } from "../../gen/liaison/v1/envelope_pb.ts";
 import { LiaisonError } from "../errors/index.ts";
@@ -163,27 +161,13 @@ export class LiaisonNode {
       signDetached(payload, identity.activeSigningKey.privateKey, { kid: identity.activeSigningKey.kid, typ });
     const appendToLedger = async (kind: string, bytes: Uint8Array): Promise<number> => (await ledger.append(kind, bytes)).index;
 
-    const domain: DomainContext = {
+    const domain = nodeDomainContext({
       db,
-      self: config.party,
+      identity,
       dataKey: dataKeyOf(config.identityDir),
-      verifyCosignature: async (jws, bytes, party, time) => {
-        await verifyDetached(jws, bytes, { typ: MINUTES_COSIGNATURE_TYP, algorithms: ["EdDSA"], resolveKey: partners.keyRing.resolver(party, time) });
-      },
-      partyEvidence: (party) => {
-        if (party === identity.party) return { caCertificatePem: identity.caCertPem, attestations: identity.attestations };
-        const partner = partners.get(party);
-        return partner ? { caCertificatePem: partner.caCertPem, attestations: partner.attestations } : undefined;
-      },
-      inclusionProof: async (index) => {
-        const head = await readTreeHead(db);
-        if (index >= head.size) throw new LiaisonError("NOT_FOUND", `ledger entry ${index} is not integrated yet`);
-        const proof = await readInclusionProof(db, index, head.size);
-        const entry = await readEntry(db, index);
-        if (!entry) throw new LiaisonError("NOT_FOUND", `no ledger entry ${index}`);
-        return { entry: entry.bytes, index, size: head.size, rootHash: head.root, proof: proof.proof };
-      },
-    };
+      partner: (party) => partners.get(party),
+      keyRing: () => partners.keyRing,
+    });
     await initViews(domain);
     const onRecorded = (record: Parameters<typeof projectRecorded>[0]) => projectRecorded(record, domain);
     const receiver = new Receiver({
@@ -410,18 +394,6 @@ export class LiaisonNode {
     await this.store?.close();
     this.log.info("node stopped");
   }
-}
-
-/**
- * The node's 32-byte key for protected parties at rest (informants, victims), kept beside the
- * other keys in the identity folder (0600), created at first start.
- */
-function dataKeyOf(identityDir: string): Uint8Array {
-  const file = join(identityDir, "data.key");
-  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString("base64") + "\n", { mode: 0o600, flag: "wx" });
-  const key = Buffer.from(readFileSync(file, "utf8").trim(), "base64");
-  if (key.length !== 32) throw new LiaisonError("CONFIG_INVALID", `${file} must hold a base64 32-byte key`);
-  return key;
 }
 
 /** The attested key with this kid, whichever known party it belongs to. */
