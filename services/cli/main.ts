@@ -195,9 +195,10 @@ export function buildProgram(): Command {
     .command("demo")
     .description("three parties on this machine: PKI, onboarding, sample traffic")
     .option("--dir <dir>", "where the demo keeps its data", ".liaison/demo")
-    .option("--exit", "stop after the sample traffic instead of running until Ctrl-C")
-    .action(async (opts: { dir: string; exit?: boolean }) => {
-      await runDemo({ dir: opts.dir, keepRunning: !opts.exit });
+    .option("--fresh", "start over: delete the demo folder first")
+    .option("--exit", "stop after start-up and the sample traffic instead of running until Ctrl-C")
+    .action(async (opts: { dir: string; exit?: boolean; fresh?: boolean }) => {
+      await runDemo({ dir: opts.dir, keepRunning: !opts.exit, fresh: opts.fresh ?? false });
     });
 
   return program;

@@ -2,8 +2,8 @@
  * Sample messages for the demo (and the tests): the kinds of notices ministries of public security
  * actually exchange, with names in several scripts. Fictional people and numbers.
  */
-import { randomUUID } from "node:crypto";
-import { create } from "@bufbuild/protobuf";
+import { createHash, randomUUID } from "node:crypto";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Classification, MessageSchema, type Message } from "../../gen/liaison/v1/message_pb.ts";
 
@@ -144,5 +144,121 @@ export function telecomFraudNotice(options: SampleHeaderOptions): Message {
         estimatedLoss: { value: 2_300_000, unit: "USD" },
       },
     },
+  });
+}
+
+// ---- the joint work of the demo: a campaign, its reports, minutes, a case and assistance ----
+
+type Body = MessageInitShape<typeof MessageSchema>["body"];
+
+export function campaignBody(campaignId: string, parties: string[]): Body {
+  return {
+    case: "campaign",
+    value: {
+      campaignId,
+      name: [
+        { lang: "en", text: "Joint campaign against telecom and internet fraud 2026" },
+        { lang: "vi", text: "Chiến dịch chung phòng, chống lừa đảo viễn thông và trên mạng 2026" },
+        { lang: "zh-Hans", text: "2026年打击电信网络诈骗联合行动" },
+      ],
+      parties,
+      startsAt: timestampFromDate(new Date("2026-03-01T00:00:00Z")),
+      endsAt: timestampFromDate(new Date("2026-12-31T00:00:00Z")),
+      objectives: [
+        { metric: "arrests", target: 1200 },
+        { metric: "victims_rescued", target: 400 },
+        { metric: "networks_dismantled", target: 30 },
+      ],
+      crimeAreas: ["telecom-fraud", "online-gambling"],
+    },
+  };
+}
+
+export function campaignReportBody(campaignId: string, results: Record<string, number>, month: number): Body {
+  return {
+    case: "campaignReport",
+    value: {
+      campaignId,
+      periodStart: timestampFromDate(new Date(Date.UTC(2026, month - 1, 1))),
+      periodEnd: timestampFromDate(new Date(Date.UTC(2026, month, 1))),
+      results: Object.entries(results).map(([metric, value]) => ({ metric, value })),
+    },
+  };
+}
+
+function minutesDocument(lang: string, text: string) {
+  const content = new TextEncoder().encode(text);
+  return { filename: `minutes.${lang}.txt`, mediaType: "text/plain", sha256: createHash("sha256").update(content).digest(), content };
+}
+
+export function ministerialMinutesBody(parties: string[]): Body {
+  const documents = [
+    ["vi", "Biên bản Hội nghị Bộ trưởng về phòng, chống tội phạm lần thứ 8, Bắc Kinh, tháng 9 năm 2026."],
+    ["zh-Hans", "第八次打击犯罪部长级会议纪要，2026年9月，北京。"],
+    ["km", "កំណត់ហេតុនៃសន្និសីទថ្នាក់រដ្ឋមន្ត្រីលើកទី៨ ស្តីពីការបង្ការ និងទប់ស្កាត់ឧក្រិដ្ឋកម្ម។"],
+    ["en", "Minutes of the 8th Ministerial Conference on Crime Prevention and Control, Beijing, September 2026."],
+  ] as const;
+  return {
+    case: "minutes",
+    value: {
+      title: [
+        { lang: "en", text: "8th Ministerial Conference on Crime Prevention and Control" },
+        { lang: "vi", text: "Hội nghị Bộ trưởng về phòng, chống tội phạm lần thứ 8" },
+        { lang: "zh-Hans", text: "第八次打击犯罪部长级会议" },
+      ],
+      meetingNumber: 8,
+      kind: "ministerial-conference",
+      place: { country: "CHN", place: "Beijing" },
+      date: { year: 2026, month: 9, day: 12 },
+      attendees: parties.map((party) => ({ party, name: `Head of delegation, ${party}`, headOfDelegation: true })),
+      agreedPoints: [
+        { number: 1, text: [{ lang: "en", text: "Continue the joint campaign against telecom and internet fraud" }], topic: "telecom-fraud" },
+        { number: 2, text: [{ lang: "en", text: "Exchange wanted-person notices within 24 hours" }], topic: "wanted-persons" },
+        { number: 3, text: [{ lang: "en", text: "Protect victims lured abroad by fake job offers" }], topic: "human-trafficking" },
+      ],
+      parties,
+      documents: documents.map(([lang, text]) => minutesDocument(lang, text)),
+      documentLanguages: documents.map(([lang]) => lang),
+    },
+  };
+}
+
+export function caseShareBody(caseReference: string, linkedNoticeIds: string[]): Body {
+  return {
+    case: "caseShare",
+    value: {
+      caseReference,
+      title: [{ lang: "en", text: "Methamphetamine route Bokeo – Lào Cai – Hekou" }],
+      offences: [{ lang: "en", text: "Illegal trafficking of narcotics" }],
+      linkedNoticeIds,
+      persons: [{ role: "suspect", identity: { names: [{ fullName: "Hoàng Văn B", script: "Latn", lang: "vi" }] } }],
+      status: 1,
+    },
+  };
+}
+
+export function assistanceRequestBody(caseReference: string, deadline: Date): Body {
+  return {
+    case: "assistanceRequest",
+    value: {
+      caseReference,
+      request: [{ lang: "en", text: "Locate the suspect and provide his current address" }],
+      legalBasis: "Agreement on cooperation in crime prevention and control",
+      deadline: timestampFromDate(deadline),
+      urgency: "urgent",
+      assistanceKinds: ["locate-person"],
+    },
+  };
+}
+
+export function assistanceResponseBody(): Body {
+  return { case: "assistanceResponse", value: { status: "answered", answer: [{ lang: "en", text: "Located in Hekou; address in the attached report" }] } };
+}
+
+/** A draft for the local API: recipients, classification and body; the node fills the rest. */
+export function draft(recipients: string[], body: Body, replyTo = ""): Message {
+  return create(MessageSchema, {
+    header: { recipientParties: recipients, classification: Classification.RESTRICTED, handlingCodes: ["H2"], replyTo, languages: ["en"] },
+    body,
   });
 }
