@@ -7,6 +7,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   store: async () => (await import("./store.ts")).benchStore(),
   ledger: async () => (await import("./ledger.ts")).benchLedger(),
   exchange: async () => (await import("./exchange.ts")).benchExchange(),
+  gateway: async () => (await import("./gateway.ts")).benchGateway(),
   load: async () => {
     await (await import("./load.ts")).benchLoad();
   },
