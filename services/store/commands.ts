@@ -157,6 +157,34 @@ export function find(ctx: CommandContext, cmd: Doc): Doc {
   return cursorReply(ctx, ns, raws, limit && limit < batchSize ? limit : batchSize, singleBatch || (limit > 0 && raws.length <= limit && limit <= batchSize));
 }
 
+/**
+ * `explain` of a find: runs it and describes the access path MongoDB-style (winningPlan with
+ * IDHACK / IXSCAN under FETCH / COLLSCAN, SORT when sorted in memory) with executionStats.
+ */
+export function explain(ctx: CommandContext, cmd: Doc): Doc {
+  const inner = cmd.explain;
+  if (!isPlainObject(inner) || Object.keys(inner).length === 0) throw new StoreError(14, "BSON field 'explain.explain' is the wrong type, expected type 'object'");
+  if (Object.keys(inner)[0] !== "find") throw new StoreError(2, `explain is implemented for find only, not ${Object.keys(inner)[0]}`);
+  const started = Date.now();
+  const reply = find({ ...ctx, cursors: new Map(), nextCursorId: () => 0n }, { ...inner, singleBatch: true });
+  const q = ctx.engine.lastQuery;
+  const cursor = reply.cursor as Doc;
+  const nReturned = (cursor.firstBatch as RawDocs).raws?.length ?? 0;
+  let plan: Doc;
+  if (q.access === "IDHACK") plan = { stage: "IDHACK" };
+  else if (q.access === "IXSCAN" && q.plan) {
+    plan = { stage: "FETCH", inputStage: { stage: "IXSCAN", keyPattern: q.plan.key, indexName: q.plan.name, isMultiKey: q.plan.multikey, isUnique: q.plan.unique, direction: q.reverse ? "backward" : "forward" } };
+  } else plan = { stage: "COLLSCAN", direction: "forward" };
+  if (q.inMemorySort) plan = { stage: "SORT", sortPattern: inner.sort, inputStage: plan };
+  const ns = `${ctx.db}.${String(inner.find)}`;
+  return {
+    explainVersion: "1",
+    queryPlanner: { namespace: ns, parsedQuery: inner.filter ?? {}, winningPlan: plan, rejectedPlans: [] },
+    executionStats: { executionSuccess: true, nReturned, executionTimeMillis: Date.now() - started, totalDocsExamined: q.docsExamined },
+    ok: 1,
+  };
+}
+
 export function count(ctx: CommandContext, cmd: Doc): Doc {
   const ns = nsOf(ctx, cmd.count, "count");
   const coll = ctx.engine.collections.get(ns);

@@ -46,12 +46,18 @@ export interface IndexInfo {
   partial: Matcher | null;
   paths: string[][];
   dirs: number[];
-  tree: SortedIndex | null; // null for the _id index (the document map is its index)
+  /** Committed state's keys. For `_id_` too (range scans and sorts on `_id`); point lookups use the document map. */
+  tree: SortedIndex;
+  isId: boolean;
+  /** Some document gave several keys (an array on an indexed path): no index-provided sort order. */
+  multikey: boolean;
 }
 
 export class Collection {
   readonly docs = new Map<string, Version>();
   indexes: IndexInfo[] = [];
+  /** Keys of documents changed while transactions were open, with the change's sequence (see Engine.query). */
+  changes: { seq: number; key: string }[] = [];
   constructor(
     public db: string,
     public name: string,
@@ -71,6 +77,8 @@ export class Txn {
   state: TxnState = "inProgress";
   snapshotSeq: number;
   readonly writes = new Map<Collection, Map<string, Visible | null>>();
+  /** Index keys of this transaction's written documents, per collection and index (unique checks, reads). */
+  readonly pending = new Map<Collection, Map<IndexInfo, SortedIndex>>();
   abortReason: StoreError | null = null;
   ops = 0;
   constructor(
@@ -113,7 +121,9 @@ export function makeIndex(spec: Doc): IndexInfo {
     partial,
     paths,
     dirs,
-    tree: isId ? null : new SortedIndex(dirs),
+    tree: new SortedIndex(dirs),
+    isId,
+    multikey: false,
   };
 }
 
@@ -303,17 +313,17 @@ export class Engine {
   }
 
   buildIndex(coll: Collection, ix: IndexInfo, check: boolean): void {
-    if (ix.tree) {
-      for (const [key, v] of coll.docs) {
-        if (!v.doc) continue;
-        for (const k of indexKeys(ix, v.doc)) {
-          if (check && ix.unique) {
-            for (const e of ix.tree.range(k, true, k, true)) {
-              if (e.id !== key) throw duplicateKeyError(coll, ix, k);
-            }
+    for (const [key, v] of coll.docs) {
+      if (!v.doc) continue;
+      const keys = indexKeys(ix, v.doc);
+      if (keys.length > 1) ix.multikey = true;
+      for (const k of keys) {
+        if (check && ix.unique) {
+          for (const e of ix.tree.range(k, true, k, true)) {
+            if (e.id !== key) throw duplicateKeyError(coll, ix, k);
           }
-          ix.tree.insert({ key: k, id: key });
         }
+        ix.tree.insert({ key: k, id: key });
       }
     }
     coll.indexes.push(ix);
@@ -347,8 +357,9 @@ export class Engine {
   }
 
   /**
-   * Documents matching `filter`, using an index for candidates where one applies.
-   * Returns matches in natural (or index) order; `limit` stops early when no sort is requested.
+   * Documents matching `filter`, using an index for candidates where one applies (and for the
+   * order, when an index gives the requested sort: then `limit` stops the scan early).
+   * Returns matches in natural (or index) order, sorted when asked.
    */
   query(
     coll: Collection | undefined,
@@ -365,19 +376,14 @@ export class Engine {
     const sortCmp = plainSort && fold ? (a: Doc, b: Doc): number => plainSort(fold(a) as Doc, fold(b) as Doc) : plainSort;
     const out: Visible[] = [];
     // Index keys are binary-compared: a folding collation needs a scan.
-    const plan = sortCmp || fold ? null : this.plan(coll, filter, txn);
-    let source: Iterable<Visible>;
-    let presorted = false;
-    if (plan) source = plan;
-    else if (sortCmp && opts.sort && !fold) {
-      const ordered = this.indexOrder(coll, opts.sort, txn);
-      if (ordered) {
-        source = ordered;
-        presorted = true;
-      } else source = this.scan(coll, txn);
-    } else source = this.scan(coll, txn);
+    const plan = fold ? null : this.plan(coll, filter, txn, sortCmp ? opts.sort : undefined);
+    const source: Iterable<Visible> = plan ? plan.source : this.scan(coll, txn);
+    const presorted = plan?.sorted ?? false;
     const need = sortCmp && !presorted ? Infinity : skip + limit;
+    const stats = { plan: plan?.index ?? null, access: plan ? plan.name : "COLLSCAN", reverse: plan?.reverse ?? false, docsExamined: 0, inMemorySort: sortCmp !== null && !presorted };
+    this.lastQuery = stats;
     for (const v of source) {
+      stats.docsExamined++;
       if (matcher(v.doc)) {
         out.push(v);
         if (out.length >= need) break;
@@ -387,8 +393,31 @@ export class Engine {
     return out.slice(skip, limit === Infinity ? undefined : skip + limit);
   }
 
-  /** Candidates from an index for equality/range/$in on an indexed field, or null (full scan). */
-  private plan(coll: Collection, filter: Doc, txn: Txn | null): Iterable<Visible> | null {
+  /** How the last `query` ran (for `explain`): access path, index, documents examined, in-memory sort. */
+  lastQuery: { plan: IndexInfo | null; access: string; reverse: boolean; docsExamined: number; inMemorySort: boolean } = {
+    plan: null,
+    access: "COLLSCAN",
+    reverse: false,
+    docsExamined: 0,
+    inMemorySort: false,
+  };
+
+  /**
+   * Candidates from an index, or null (full scan). Equality on the leading fields of a compound
+   * index, then a range or `$in` on the next field; among usable indexes the one binding most
+   * fields wins, then one that also gives the sort order (scanned forwards or backwards).
+   *
+   * Inside a transaction the committed index describes the latest committed state, not the
+   * snapshot: candidates are its entries plus the transaction's own writes (its pending index)
+   * plus documents committed since the snapshot (`Collection.changes`), each read at the snapshot
+   * and matched again by the caller; such results are never presorted.
+   */
+  private plan(
+    coll: Collection,
+    filter: Doc,
+    txn: Txn | null,
+    sort: Doc | undefined,
+  ): { source: Iterable<Visible>; sorted: boolean; name: string; index: IndexInfo | null; reverse: boolean } | null {
     const idCond = filter._id;
     const lookup = (keys: unknown[]): Visible[] => {
       const res: Visible[] = [];
@@ -402,65 +431,136 @@ export class Engine {
       }
       return res;
     };
-    if (idCond !== undefined && isEqualityLiteral(idCond)) return lookup([idCond]);
+    if (idCond !== undefined && isEqualityLiteral(idCond)) return { source: lookup([idCond]), sorted: true, name: "IDHACK", index: coll.indexes[0], reverse: false };
     if (isPlainObject(idCond) && Object.keys(idCond).length === 1) {
-      if (idCond.$eq !== undefined && isEqualityLiteral(idCond.$eq)) return lookup([idCond.$eq]);
-      if (Array.isArray(idCond.$in) && idCond.$in.every(isEqualityLiteral)) return lookup(idCond.$in);
+      if (idCond.$eq !== undefined && isEqualityLiteral(idCond.$eq)) return { source: lookup([idCond.$eq]), sorted: true, name: "IDHACK", index: coll.indexes[0], reverse: false };
+      if (Array.isArray(idCond.$in) && idCond.$in.every(isEqualityLiteral)) return { source: lookup(idCond.$in), sorted: idCond.$in.length <= 1, name: "IDHACK", index: coll.indexes[0], reverse: false };
     }
-    if (txn) return null; // secondary indexes describe committed state only
+    const conds = new Map<string, Range[]>();
+    for (const f of Object.keys(filter)) {
+      if (f.startsWith("$")) continue;
+      const rs = conditionRanges(filter[f]);
+      if (rs) conds.set(f, rs);
+    }
+    const sortFields = sort ? Object.keys(sort).map((f) => [f, sort[f]] as const) : [];
+    let best: { score: number; ix: IndexInfo; prefix: unknown[]; next: Range[] | undefined; sorted: boolean; reverse: boolean } | null = null;
     for (const ix of coll.indexes) {
-      if (!ix.tree || ix.partial || ix.sparse) continue;
-      const field = ix.paths[0].join(".");
-      const cond = filter[field];
-      if (cond === undefined) continue;
-      const ranges = conditionRanges(cond);
-      if (!ranges) continue;
-      const tree = ix.tree;
-      const ids = new Set<string>();
-      const res: Visible[] = [];
-      for (const r of ranges) {
-        const lo = r.lo === undefined ? undefined : [r.lo];
-        const hi = r.hi === undefined ? undefined : [r.hi];
-        const desc = ix.dirs[0] < 0;
-        const [a, ai, b, bi] = desc ? [hi, r.hiInc, lo, r.loInc] : [lo, r.loInc, hi, r.hiInc];
-        const bracket = r.lo !== undefined ? typeOrder(r.lo) : typeOrder(r.hi);
-        for (const e of tree.range(a, ai, b, bi)) {
-          if (typeOrder(e.key[0]) !== bracket && r.lo !== r.hi) {
-            if ((desc ? -1 : 1) * (typeOrder(e.key[0]) - bracket) > 0) break;
-            continue;
+      if (ix.partial || ix.sparse) continue;
+      const prefix: unknown[] = [];
+      let eq = 0;
+      while (eq < ix.paths.length) {
+        const rs = conds.get(ix.paths[eq].join("."));
+        if (!rs || rs.length !== 1 || !isPoint(rs[0])) break;
+        prefix.push(rs[0].lo);
+        eq++;
+      }
+      const next = eq < ix.paths.length ? conds.get(ix.paths[eq].join(".")) : undefined;
+      const bound = eq + (next ? 1 : 0);
+      if (txn && bound === 0) continue;
+      let sorted = false;
+      let reverse = false;
+      if (sortFields.length && !txn && !ix.multikey) {
+        const bound = new Set(ix.paths.slice(0, eq).map((p) => p.join(".")));
+        const rest = sortFields.filter(([f]) => !bound.has(f));
+        let sigma = 0;
+        let ok = true;
+        for (let i = 0; i < rest.length && ok; i++) {
+          const [f, d] = rest[i];
+          const c = eq + i;
+          if (c >= ix.paths.length || ix.paths[c].join(".") !== f || typeof d !== "number") ok = false;
+          else {
+            const sgn = (d < 0 ? -1 : 1) * ix.dirs[c];
+            if (sigma === 0) sigma = sgn;
+            else if (sgn !== sigma) ok = false;
           }
-          if (ids.has(e.id)) continue;
-          ids.add(e.id);
-          const v = this.visible(coll, e.id, null);
-          if (v) res.push(v);
+        }
+        if (ok) {
+          sorted = true;
+          reverse = sigma < 0;
         }
       }
-      return res;
+      if (bound === 0 && !sorted) continue;
+      const score = bound * 10 + (sorted ? 5 : 0) + (ix.unique && eq === ix.paths.length ? 100 : 0);
+      if (!best || score > best.score) best = { score, ix, prefix, next, sorted, reverse };
     }
-    return null;
-  }
-
-  /** Documents in the order of an index matching a one-field sort, or null. */
-  private indexOrder(coll: Collection, sort: Doc, txn: Txn | null): Iterable<Visible> | null {
-    if (txn) return null;
-    const keys = Object.keys(sort);
-    if (keys.length !== 1 || typeof sort[keys[0]] !== "number") return null;
-    const dir = (sort[keys[0]] as number) < 0 ? -1 : 1;
-    const ix = coll.indexes.find((i) => i.tree && !i.partial && !i.sparse && i.paths.length >= 1 && i.paths[0].join(".") === keys[0]);
-    if (!ix || !ix.tree) return null;
-    const tree = ix.tree;
+    if (!best) return null;
+    const { ix, prefix, sorted, reverse } = best;
+    const eq = prefix.length;
+    const dir = ix.dirs[eq] ?? 1;
+    let ranges: Range[] = best.next ? best.next.slice() : [{ lo: undefined, loInc: true, hi: undefined, hiInc: true }];
+    // On a multikey index a two-sided range cannot bound the scan (each bound may match another element).
+    if (ix.multikey) ranges = ranges.map((r) => (isPoint(r) || r.lo === undefined || r.hi === undefined ? r : { ...r, hi: undefined, hiInc: true }));
+    if (sorted && ranges.length > 1) {
+      const scanDir = dir * (reverse ? -1 : 1);
+      ranges.sort((a, b) => scanDir * compareValues(a.lo, b.lo));
+    }
+    const since = txn ? this.changedSince(coll, txn) : null;
+    const pending = txn ? this.pendingTree(txn, coll, ix) : null;
+    const dedupe = ix.multikey || ranges.length > 1 || txn !== null;
     const self = this;
-    // Multikey indexes do not give MongoDB's array sort order; fall back for them.
-    for (const e of tree.entries()) if (Array.isArray(e.key[0])) return null;
-    return (function* () {
-      const seen = new Set<string>();
-      for (const e of tree.entries(dir !== ix.dirs[0])) {
-        if (seen.has(e.id)) continue;
-        seen.add(e.id);
-        const v = self.visible(coll, e.id, null);
-        if (v) yield v;
+    function* entries(tree: SortedIndex): Generator<string> {
+      for (const r of ranges) {
+        const point = isPoint(r);
+        const [vLo, vLoInc, vHi, vHiInc] = dir < 0 ? [r.hi, r.hiInc, r.lo, r.loInc] : [r.lo, r.loInc, r.hi, r.hiInc];
+        const lo = vLo === undefined ? (eq ? prefix : undefined) : [...prefix, vLo];
+        const hi = vHi === undefined ? (eq ? prefix : undefined) : [...prefix, vHi];
+        const loInc = vLo === undefined ? true : vLoInc;
+        const hiInc = vHi === undefined ? true : vHiInc;
+        const bracketed = !point && (r.lo !== undefined || r.hi !== undefined);
+        const bracket = bracketed ? typeOrder(r.lo !== undefined ? r.lo : r.hi) : 0;
+        const iterDir = dir * (reverse ? -1 : 1);
+        for (const e of reverse ? tree.rangeReverse(lo, loInc, hi, hiInc) : tree.range(lo, loInc, hi, hiInc)) {
+          if (bracketed) {
+            const t = typeOrder(e.key[eq]);
+            if (t !== bracket) {
+              if ((t - bracket) * iterDir > 0) break;
+              continue;
+            }
+          }
+          yield e.id;
+        }
+      }
+    }
+    const source = (function* (): Generator<Visible> {
+      const seen = dedupe ? new Set<string>() : null;
+      const keys: Iterable<string>[] = [entries(ix.tree)];
+      if (pending) keys.push(entries(pending));
+      if (since) keys.push(since);
+      for (const it of keys) {
+        for (const id of it) {
+          if (seen) {
+            if (seen.has(id)) continue;
+            seen.add(id);
+          }
+          const v = self.visible(coll, id, txn);
+          if (v) yield v;
+        }
       }
     })();
+    return { source, sorted: sorted && !txn, name: "IXSCAN", index: ix, reverse };
+  }
+
+  /** Keys of `coll`'s documents committed after `txn`'s snapshot (their snapshot version may match). */
+  private changedSince(coll: Collection, txn: Txn): string[] {
+    const out: string[] = [];
+    const ch = coll.changes;
+    for (let i = ch.length - 1; i >= 0 && ch[i].seq > txn.snapshotSeq; i--) out.push(ch[i].key);
+    return out;
+  }
+
+  /** The transaction's pending index for `ix` (built from its write set if the index is newer). */
+  private pendingTree(txn: Txn, coll: Collection, ix: IndexInfo): SortedIndex | null {
+    const writes = txn.writes.get(coll);
+    if (!writes) return null;
+    let per = txn.pending.get(coll);
+    if (!per) txn.pending.set(coll, (per = new Map()));
+    let tree = per.get(ix);
+    if (!tree) {
+      tree = new SortedIndex(ix.dirs);
+      for (const [key, w] of writes) if (w) for (const k of indexKeys(ix, w.doc)) tree.insert({ key: k, id: key });
+      per.set(ix, tree);
+    }
+    return tree;
   }
 
   // ---------- writes ----------
@@ -482,22 +582,16 @@ export class Engine {
 
   private checkUnique(coll: Collection, doc: Doc, key: string, txn: Txn | null): void {
     for (const ix of coll.indexes) {
-      if (!ix.unique || !ix.tree) continue;
+      if (!ix.unique || ix.isId) continue;
+      const mine = txn ? txn.writes.get(coll) : undefined;
+      const pending = txn && mine ? this.pendingTree(txn, coll, ix) : null;
       for (const k of indexKeys(ix, doc)) {
         for (const e of ix.tree.range(k, true, k, true)) {
           if (e.id === key) continue;
-          if (txn && txn.writes.get(coll)?.has(e.id)) continue; // the transaction changed that document
+          if (mine?.has(e.id)) continue; // the transaction changed that document (its keys are in `pending`)
           throw duplicateKeyError(coll, ix, k);
         }
-        if (txn) {
-          const mine = txn.writes.get(coll);
-          if (mine) {
-            for (const [id, w] of mine) {
-              if (id === key || !w) continue;
-              for (const k2 of indexKeys(ix, w.doc)) if (compareKeyTuple(k, k2) === 0) throw duplicateKeyError(coll, ix, k);
-            }
-          }
-        }
+        if (pending) for (const e of pending.range(k, true, k, true)) if (e.id !== key) throw duplicateKeyError(coll, ix, k);
       }
     }
   }
@@ -558,6 +652,14 @@ export class Engine {
   private txnRecord(coll: Collection, key: string, w: Visible | null, txn: Txn): void {
     let m = txn.writes.get(coll);
     if (!m) txn.writes.set(coll, (m = new Map()));
+    const per = txn.pending.get(coll);
+    if (per) {
+      const prev = m.get(key);
+      for (const [ix, tree] of per) {
+        if (prev) for (const k of indexKeys(ix, prev.doc)) tree.remove({ key: k, id: key });
+        if (w) for (const k of indexKeys(ix, w.doc)) tree.insert({ key: k, id: key });
+      }
+    }
     m.set(key, w);
     this.locks.set(this.lockKey(coll, key), txn);
   }
@@ -565,25 +667,31 @@ export class Engine {
   applyPut(coll: Collection, raw: Buffer, doc: Doc, key = keyString(doc._id)): void {
     const old = coll.docs.get(key);
     for (const ix of coll.indexes) {
-      if (!ix.tree) continue;
+      if (ix.isId) {
+        if (!old?.doc) ix.tree.insert({ key: [doc._id], id: key });
+        continue;
+      }
       if (old?.doc) for (const k of indexKeys(ix, old.doc)) ix.tree.remove({ key: k, id: key });
-      for (const k of indexKeys(ix, doc)) ix.tree.insert({ key: k, id: key });
+      const keys = indexKeys(ix, doc);
+      if (keys.length > 1) ix.multikey = true;
+      for (const k of keys) ix.tree.insert({ key: k, id: key });
     }
     const seq = ++this.seq;
     coll.docs.set(key, { doc, raw, seq, prev: this.activeTxns.size && old ? old : null });
+    if (this.activeTxns.size) coll.changes.push({ seq, key });
   }
 
   applyDelete(coll: Collection, key: string): void {
     const old = coll.docs.get(key);
     if (!old || !old.doc) return;
     for (const ix of coll.indexes) {
-      if (!ix.tree) continue;
-      for (const k of indexKeys(ix, old.doc)) ix.tree.remove({ key: k, id: key });
+      for (const k of ix.isId ? [[old.doc._id]] : indexKeys(ix, old.doc)) ix.tree.remove({ key: k, id: key });
     }
     const seq = ++this.seq;
     if (this.activeTxns.size) {
       coll.docs.set(key, { doc: null, raw: null, seq, prev: old });
       this.tombstones.push({ coll, key });
+      coll.changes.push({ seq, key });
     } else coll.docs.delete(key);
   }
 
@@ -604,12 +712,26 @@ export class Engine {
       }
     }
     this.activeTxns.delete(txn);
+    txn.pending.clear();
     if (this.activeTxns.size === 0 && this.tombstones.length) {
       for (const { coll, key } of this.tombstones) {
         const v = coll.docs.get(key);
         if (v && !v.doc) coll.docs.delete(key);
       }
       this.tombstones = [];
+    }
+    // Changes older than every open snapshot are in the indexes' committed state already.
+    let oldest = Infinity;
+    for (const t of this.activeTxns) oldest = Math.min(oldest, t.snapshotSeq);
+    for (const coll of this.collections.values()) {
+      const ch = coll.changes;
+      if (ch.length === 0) continue;
+      if (oldest === Infinity) coll.changes = [];
+      else if (ch[0].seq <= oldest) {
+        let i = 0;
+        while (i < ch.length && ch[i].seq <= oldest) i++;
+        coll.changes = ch.slice(i);
+      }
     }
   }
 
@@ -625,7 +747,7 @@ export class Engine {
       for (const [key, w] of m) {
         if (!w) continue;
         for (const ix of coll.indexes) {
-          if (!ix.unique || !ix.tree) continue;
+          if (!ix.unique || ix.isId) continue;
           for (const k of indexKeys(ix, w.doc)) {
             for (const e of ix.tree.range(k, true, k, true)) {
               if (e.id !== key && !m.has(e.id)) {
@@ -743,6 +865,11 @@ interface Range {
   hiInc: boolean;
 }
 
+/** An equality: one value, both bounds inclusive. */
+function isPoint(r: Range): boolean {
+  return r.lo !== undefined && r.lo === r.hi && r.loInc && r.hiInc;
+}
+
 function conditionRanges(cond: unknown): Range[] | null {
   if (isEqualityLiteral(cond)) return [{ lo: cond, loInc: true, hi: cond, hiInc: true }];
   if (!isPlainObject(cond)) return null;
@@ -750,7 +877,8 @@ function conditionRanges(cond: unknown): Range[] | null {
   if (ks.length === 0 || !ks[0].startsWith("$")) return null;
   if (ks.length === 1 && ks[0] === "$eq" && isEqualityLiteral(cond.$eq)) return [{ lo: cond.$eq, loInc: true, hi: cond.$eq, hiInc: true }];
   if (ks.length === 1 && ks[0] === "$in" && Array.isArray(cond.$in) && cond.$in.every(isEqualityLiteral)) {
-    return cond.$in.map((v) => ({ lo: v, loInc: true, hi: v, hiInc: true }));
+    const seen = new Set<string>();
+    return cond.$in.filter((v) => !seen.has(keyString(v)) && seen.add(keyString(v))).map((v) => ({ lo: v, loInc: true, hi: v, hiInc: true }));
   }
   const r: Range = { lo: undefined, loInc: true, hi: undefined, hiInc: true };
   for (const k of ks) {

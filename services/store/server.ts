@@ -466,6 +466,8 @@ export class StoreServer {
         return { ok: 1 };
       case "find":
         return C.find(ctx, cmd);
+      case "explain":
+        return C.explain(ctx, cmd);
       case "getMore":
         this.engine.opcounters.getmore++;
         return C.getMore(ctx, cmd);
@@ -641,7 +643,7 @@ export class StoreServer {
 
 const COMMAND_NAMES = [
   "hello", "isMaster", "ping", "buildInfo", "getParameter", "serverStatus", "hostInfo", "getLog", "getCmdLineOpts",
-  "listCommands", "connectionStatus", "whatsmyuri", "insert", "find", "getMore", "killCursors", "update", "delete",
+  "listCommands", "connectionStatus", "whatsmyuri", "insert", "find", "explain", "getMore", "killCursors", "update", "delete",
   "findAndModify", "aggregate", "count", "distinct", "create", "drop", "dropDatabase", "listCollections", "listDatabases",
   "renameCollection", "createIndexes", "listIndexes", "dropIndexes", "collMod", "endSessions", "killAllSessions",
   "startSession", "commitTransaction", "abortTransaction", "configureFailPoint", "dbStats",

@@ -116,6 +116,38 @@ export class SortedIndex {
     }
   }
 
+  /** The entries `range` yields, in reverse index order. */
+  *rangeReverse(
+    lo: unknown[] | undefined,
+    loInclusive: boolean,
+    hi: unknown[] | undefined,
+    hiInclusive: boolean,
+  ): Generator<IndexEntry> {
+    const cmpPrefix = (key: unknown[], bound: unknown[]): number => this.compareKeys(key.slice(0, bound.length), bound);
+    let ci = this.chunks.length - 1;
+    let pos = this.chunks[ci].length - 1;
+    if (hi) {
+      // First entry beyond `hi`, then one step back.
+      const within = (e: IndexEntry): number => {
+        const c = cmpPrefix(e.key, hi);
+        return c < 0 || (c === 0 && hiInclusive) ? -1 : 1;
+      };
+      ci = this.findChunk(within);
+      pos = SortedIndex.lowerBound(this.chunks[ci], within) - 1;
+    }
+    for (; ci >= 0; ci--, pos = ci >= 0 ? this.chunks[ci].length - 1 : 0) {
+      const chunk = this.chunks[ci];
+      for (; pos >= 0; pos--) {
+        const e = chunk[pos];
+        if (lo) {
+          const c = cmpPrefix(e.key, lo);
+          if (c < 0 || (c === 0 && !loInclusive)) return;
+        }
+        yield e;
+      }
+    }
+  }
+
   /** All entries in index order, or reversed. */
   *entries(reverse = false): Generator<IndexEntry> {
     if (!reverse) {

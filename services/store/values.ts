@@ -104,8 +104,15 @@ export function compareValues(a: unknown, b: unknown): number {
       return cmp(a ? 1 : 0, b ? 1 : 0);
     case 10:
       return cmp((a as Date).getTime(), (b as Date).getTime());
-    case 8:
-      return cmp((a as { toHexString(): string }).toHexString(), (b as { toHexString(): string }).toHexString());
+    case 8: {
+      // bson 7 keeps an ObjectId as four 24-bit big-endian chunks: compare them without allocating.
+      const x = a as { i0?: number; i1?: number; i2?: number; i3?: number; toHexString(): string };
+      const y = b as typeof x;
+      if (typeof x.i0 === "number" && typeof y.i0 === "number") {
+        return cmp(x.i0, y.i0) || cmp(x.i1 as number, y.i1 as number) || cmp(x.i2 as number, y.i2 as number) || cmp(x.i3 as number, y.i3 as number);
+      }
+      return cmp(x.toHexString(), y.toHexString());
+    }
     case 7: {
       const ba = binBytes(a);
       const bb = binBytes(b);
