@@ -188,7 +188,7 @@ async function seed(nodes: Map<string, LiaisonNode>, credentials: Credentials): 
   const others = (p: string) => all.filter((x) => x !== p);
   try {
     // Notices of each type.
-    const wanted = await send(VN, asDraft(wantedPersonNotice({ sender: VN, recipients: [CN, KH] })));
+    const wanted = await send(VN, asDraft(wantedPersonNotice({ sender: VN, recipients: [CN, KH], withInformant: true })));
     await send(CN, asDraft(drugCaseNotice({ sender: CN, recipients: [VN] })));
     await send(KH, asDraft(humanTraffickingNotice({ sender: KH, recipients: [VN, CN] })));
     await send(VN, asDraft(telecomFraudNotice({ sender: VN, recipients: [KH, CN] })));

@@ -21,6 +21,8 @@ export interface WantedPersonOptions extends SampleHeaderOptions {
   title?: string;
   /** Bytes of an attached photo (used to make large messages). */
   padding?: number;
+  /** Name an informant (a protected party) in the notice. */
+  withInformant?: boolean;
 }
 
 function header(options: SampleHeaderOptions) {
@@ -46,6 +48,10 @@ export function wantedPersonNotice(options: WantedPersonOptions): Message {
       value: {
         summary: {
           reference: `${options.sender}/WANTED/2026/0042`,
+          // An informant is protected: never shown in listings, never logged.
+          ...(options.withInformant
+            ? { informants: [{ names: [{ fullName: "Lê Văn Tín", script: "Latn", lang: "vi" }], contact: "+84 903 555 777" }] }
+            : {}),
           title: [
             { lang: "en", text: options.title ?? "Wanted: organiser of a telecom fraud ring" },
             { lang: "vi", text: "Truy nã: kẻ cầm đầu đường dây lừa đảo viễn thông" },
@@ -111,7 +117,10 @@ export function humanTraffickingNotice(options: SampleHeaderOptions): Message {
             { lang: "km", text: "ជនរងគ្រោះត្រូវបានបោកប្រាស់ដោយការផ្តល់ការងារក្លែងក្លាយ" },
           ],
         },
-        victims: [{ names: [{ fullName: "Victim (protected)", script: "Latn", lang: "en" }], nationality: "VNM" }],
+        victims: [
+          { names: [{ fullName: "Trần Thị Mai", script: "Latn", lang: "vi" }], nationality: "VNM", contact: "+84 912 000 111" },
+          { names: [{ fullName: "Phạm Thị Hoa", script: "Latn", lang: "vi" }], nationality: "VNM" },
+        ],
         victimCount: 27,
         recruitmentMethod: "fake job offer on a social network: easy work, high pay",
         onlineChannels: ["closed group 'Việc nhẹ lương cao'"],

@@ -204,10 +204,8 @@ export class Receiver {
         abandoned?.ledgerIndex ??
         (await this.options.findLedgerEntry?.("envelope.received", envelopeBytes, abandoned?.firstClaimedAt ?? new Date(0)));
     }
-    if (ledgerIndex === undefined) {
-      ledgerIndex = await this.options.appendToLedger("envelope.received", envelopeBytes);
-      await this.received.updateOne({ _id: header.messageId }, { $set: { ledgerIndex } });
-    }
+    // (A crash after this append is found again by findLedgerEntry, from firstClaimedAt on.)
+    ledgerIndex ??= await this.options.appendToLedger("envelope.received", envelopeBytes);
     const receipt = create(ReceiptSchema, {
       messageId: header.messageId,
       envelopeSha256,
@@ -221,15 +219,18 @@ export class Receiver {
       SignedReceiptSchema,
       create(SignedReceiptSchema, { receipt: receiptBytes, jws: await this.options.signReceipt(receiptBytes, RECEIPT_TYP) }),
     );
-    await this.options.appendToLedger("receipt.issued", signedReceiptBytes);
-    await this.options.onRecorded?.({
-      direction: "received",
-      messageId: header.messageId,
-      message,
-      envelopeBytes,
-      ledgerIndex,
-      recordedAt: now,
-    });
+    // Independent of each other: the receipt's ledger entry and the domain views.
+    await Promise.all([
+      this.options.appendToLedger("receipt.issued", signedReceiptBytes),
+      this.options.onRecorded?.({
+        direction: "received",
+        messageId: header.messageId,
+        message,
+        envelopeBytes,
+        ledgerIndex,
+        recordedAt: now,
+      }),
+    ]);
     await this.received.updateOne(
       { _id: header.messageId },
       { $set: { state: "recorded", receivedAt: now, ledgerIndex, signedReceipt: new Binary(signedReceiptBytes) } },

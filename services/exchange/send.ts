@@ -88,24 +88,26 @@ export class Sender {
     const ledgerIndex = await this.options.appendToLedger("envelope.sent", envelopeBytes);
     const deliveries: Record<string, DeliveryState> = {};
     for (const party of message.header.recipientParties) deliveries[party] = { status: "pending", attempts: 0 };
-    await this.sent.insertOne({
-      _id: message.header.messageId,
-      createdAt: new Date(),
-      bodyKind: message.body.case ?? "",
-      envelope: new Binary(envelopeBytes),
-      envelopeSha256: new Binary(envelopeSha256),
-      ledgerIndex,
-      recipients: [...message.header.recipientParties],
-      deliveries,
-    });
-    await this.options.onRecorded?.({
-      direction: "sent",
-      messageId: message.header.messageId,
-      message,
-      envelopeBytes,
-      ledgerIndex,
-      recordedAt: new Date(),
-    });
+    await Promise.all([
+      this.sent.insertOne({
+        _id: message.header.messageId,
+        createdAt: new Date(),
+        bodyKind: message.body.case ?? "",
+        envelope: new Binary(envelopeBytes),
+        envelopeSha256: new Binary(envelopeSha256),
+        ledgerIndex,
+        recipients: [...message.header.recipientParties],
+        deliveries,
+      }),
+      this.options.onRecorded?.({
+        direction: "sent",
+        messageId: message.header.messageId,
+        message,
+        envelopeBytes,
+        ledgerIndex,
+        recordedAt: new Date(),
+      }),
+    ]);
     return { messageId: message.header.messageId, recipients: [...message.header.recipientParties], envelopeBytes, envelopeSha256 };
   }
 
@@ -131,20 +133,22 @@ export class Sender {
     try {
       const signedReceiptBytes = await client.call(PeerApi.method.deliver, sealed.envelopeBytes);
       const receipt = await this.verifyReceipt(signedReceiptBytes, sealed, recipient);
-      await this.options.appendToLedger("receipt.received", signedReceiptBytes);
-      await this.sent.updateOne(
-        { _id: sealed.messageId },
-        {
-          $set: {
-            [`${key}.status`]: "receipted",
-            [`${key}.receivedAt`]: receipt.receivedAt ? new Date(Number(receipt.receivedAt.seconds) * 1000) : new Date(),
-            [`${key}.ledgerIndex`]: Number(receipt.ledgerIndex),
-            [`${key}.signedReceipt`]: new Binary(signedReceiptBytes),
+      await Promise.all([
+        this.options.appendToLedger("receipt.received", signedReceiptBytes),
+        this.sent.updateOne(
+          { _id: sealed.messageId },
+          {
+            $set: {
+              [`${key}.status`]: "receipted",
+              [`${key}.receivedAt`]: receipt.receivedAt ? new Date(Number(receipt.receivedAt.seconds) * 1000) : new Date(),
+              [`${key}.ledgerIndex`]: Number(receipt.ledgerIndex),
+              [`${key}.signedReceipt`]: new Binary(signedReceiptBytes),
+            },
+            $inc: { [`${key}.attempts`]: 1 },
+            $unset: { [`${key}.lastError`]: "" },
           },
-          $inc: { [`${key}.attempts`]: 1 },
-          $unset: { [`${key}.lastError`]: "" },
-        },
-      );
+        ),
+      ]);
       this.log.info("delivered", { messageId: sealed.messageId, recipient, ledgerIndex: Number(receipt.ledgerIndex) });
       return receipt;
     } catch (error) {

