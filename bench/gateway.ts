@@ -10,7 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Direction, LocalApi } from "../gen/liaison/v1/local_pb.ts";
 import { wantedPersonNotice } from "../services/cli/samples.ts";
 import { startCluster } from "../test/support/cluster.ts";
-import { makeOfficer, openSite, type Site } from "../test/gateway/support.ts";
+import { makeOfficer, openSite, signIn, type Site } from "../test/gateway/support.ts";
 import { LocalApiConnection } from "../gateway/client.ts";
 import { searchMessages } from "../gateway/search.ts";
 import { formatRun, measure, type RunResult } from "./stats.ts";
@@ -30,13 +30,13 @@ function notice(i: number) {
   return message;
 }
 
-function httpsGetter(site: Site, token: string) {
+function httpsGetter(site: Site, token: () => string) {
   const agent = new Agent({ keepAlive: true, maxSockets: 64, ca: site.caCertPem });
   const url = new URL(site.gateway.url);
   return {
     get(path: string): Promise<unknown> {
       return new Promise((resolve, reject) => {
-        const req = request({ host: url.hostname, port: url.port, path, method: "GET", agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+        const req = request({ host: url.hostname, port: url.port, path, method: "GET", agent, headers: { authorization: `Bearer ${token()}` } }, (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
           res.on("end", () => {
@@ -67,10 +67,15 @@ export async function benchGateway(): Promise<void> {
       const received = cluster.node(CN).db.collection("envelopes_received");
       while ((await received.countDocuments({ state: "recorded" })) < total) await sleep(200);
 
-      const analyst = await makeOfficer(cnSite, "bench.analyst", ["analyst"]);
+      await makeOfficer(cnSite, "bench.analyst", ["analyst"]);
+      // Access tokens live 10 minutes: each phase signs in again.
+      const opts = { accessToken: "", correlationId: "bench-gateway-0001" };
+      const fresh = async () => {
+        opts.accessToken = (await signIn(cnSite, "bench.analyst")).accessToken;
+      };
+      await fresh();
       const grpc = new LocalApiConnection(`127.0.0.1:${cnSite.localApi.port}`);
-      const https = httpsGetter(cnSite, analyst.accessToken);
-      const opts = { accessToken: analyst.accessToken, correlationId: "bench-gateway-0001" };
+      const https = httpsGetter(cnSite, () => opts.accessToken);
       const lines: string[] = [`${total} notices received at ${CN}; inbox page = 50 messages; search for a name carried by 1 notice in ${RARE_EVERY}`];
       const row = (name: string, gw: RunResult, base: RunResult) => {
         lines.push(formatRun(`${name}: gateway (HTTPS/JSON)`, gw));
@@ -83,7 +88,8 @@ export async function benchGateway(): Promise<void> {
       await measure("warm-up", 200, 8, listHttp);
       await measure("warm-up", 200, 8, listGrpc);
       for (const concurrency of [1, 16]) {
-        const n = concurrency === 1 ? 500 : 2000;
+        const n = concurrency === 1 ? 300 : 1000;
+        await fresh();
         row(`inbox listing, c=${concurrency}`, await measure(`inbox https c=${concurrency}`, n, concurrency, listHttp), await measure(`inbox grpc c=${concurrency}`, n, concurrency, listGrpc));
       }
 
@@ -93,10 +99,12 @@ export async function benchGateway(): Promise<void> {
         if (found.results.length === 0) throw new Error("search found nothing");
       };
       const searchHttp = () => https.get(`/api/search?q=${encodeURIComponent(q)}`);
+      await fresh();
       const scanned = ((await https.get(`/api/search?q=${encodeURIComponent(q)}`)) as { scanned: number; results: unknown[] });
       lines.push(`search scans ${scanned.scanned} messages per query (interim: newest 5,000 at most), finds ${scanned.results.length}`);
       for (const concurrency of [1, 4]) {
-        const n = concurrency === 1 ? 20 : 40;
+        const n = concurrency === 1 ? 10 : 20;
+        await fresh();
         row(`search, c=${concurrency}`, await measure(`search https c=${concurrency}`, n, concurrency, searchHttp), await measure(`search grpc c=${concurrency}`, n, concurrency, searchGrpc));
       }
       https.close();

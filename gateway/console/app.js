@@ -5,6 +5,7 @@ import { LANGUAGES, initialLanguage, setLanguage, language, t, timeZone } from "
 import { ApiError, get, post, whenSignedOut } from "./api.js";
 import { messagesView, messageView, searchView, partnersView, ledgerView, officersView } from "./views.js";
 import { newDraftView, draftsView, draftView } from "./drafting.js";
+import { casesView, campaignsView, minutesView } from "./boards.js";
 
 const state = { me: null, party: "", partners: [] };
 const root = document.getElementById("app");
@@ -18,6 +19,9 @@ const NAV = [
     { href: "#/inbox", key: "nav.inbox", roles: ["drafter", "approver", "analyst", "auditor"] },
     { href: "#/outbox", key: "nav.outbox", roles: ["drafter", "approver", "analyst", "auditor"] },
     { href: "#/search", key: "nav.search", roles: ["drafter", "approver", "analyst", "auditor"] },
+    { href: "#/cases", key: "nav.cases", roles: ["drafter", "approver", "analyst", "auditor"] },
+    { href: "#/campaigns", key: "nav.campaigns", roles: ["drafter", "approver", "analyst", "auditor"] },
+    { href: "#/minutes", key: "nav.minutes", roles: ["drafter", "approver", "analyst", "auditor"] },
   ] },
   { section: "nav.section.work", items: [
     { href: "#/new", key: "nav.new", roles: ["drafter"] },
@@ -144,6 +148,9 @@ const ROUTES = [
   [/^#\/outbox$/, () => messagesView("sent")],
   [/^#\/messages\/([0-9a-f-]{36})$/, (m) => messageView(m[1])],
   [/^#\/search$/, () => searchView()],
+  [/^#\/cases$/, () => casesView()],
+  [/^#\/campaigns$/, () => campaignsView()],
+  [/^#\/minutes$/, () => minutesView()],
   [/^#\/new(?:\/([a-z_]+))?$/, (m) => newDraftView(m[1])],
   [/^#\/approvals$/, () => draftsView("awaiting_approval")],
   [/^#\/drafts$/, () => draftsView(undefined)],

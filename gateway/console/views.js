@@ -143,9 +143,11 @@ export async function searchView() {
     try {
       const res = await get(`/api/search${query({ q: input.value, kind: kind.value })}`);
       clear(out).append(
-        h("p.count", {}, t("search.count", { n: res.results.length, m: res.scanned })),
-        res.complete ? null : notice("warn", t("search.partial", { m: res.scanned })),
-        messageTable(res.results, "f.partner"),
+        ...[
+          h("p.count", {}, t("search.count", { n: res.results.length, m: res.scanned })),
+          res.complete ? null : notice("warn", t("search.partial", { m: res.scanned })),
+          messageTable(res.results, "f.partner"),
+        ].filter(Boolean),
       );
     } catch (err) {
       clear(out).appendChild(errorBox(err));
@@ -170,10 +172,10 @@ export async function partnersView() {
     return h(
       "tr",
       stale ? { class: "warn-row" } : {},
-      h("td", {}, h("strong", {}, p.party)),
+      h("td.nowrap", {}, h("strong", {}, p.party)),
       h("td", {}, Object.entries(p.displayNames ?? {}).map(([lang, name]) => h("div", { lang }, name))),
       h("td", {}, h("code", {}, p.endpoint ?? "")),
-      h("td", {}, h("code.hash", { title: p.fingerprint }, (p.fingerprint ?? "").slice(0, 23) + "…")),
+      h("td.nowrap", {}, h("code.hash", { title: p.fingerprint }, (p.fingerprint ?? "").slice(0, 16) + "…")),
       h("td", {}, p.lastContact ? formatDateTime(p.lastContact) : t("common.never")),
       h("td.num", {}, String(p.outboxDepth ?? 0)),
       h("td", {}, p.oldestPending ? formatDateTime(p.oldestPending) : "—"),

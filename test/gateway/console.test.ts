@@ -8,6 +8,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,10 +29,28 @@ let vn: Site;
 let cn: Site;
 let browser: Browser;
 
+/** Draft as one officer, approve as another; the message id. */
+async function sendVia(site: Site, drafter: string, approver: string, message: Record<string, unknown>): Promise<string> {
+  const draft = await http(site, "POST", "/api/drafts", { token: drafter, body: { message } });
+  assert.equal(draft.status, 201, draft.text);
+  const sent = await http(site, "POST", `/api/drafts/${draft.json.draftId}/approve`, { token: approver });
+  assert.equal(sent.status, 200, sent.text);
+  return sent.json.messageId;
+}
+
 async function shot(page: Page, name: string, fullPage = false): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
+  if (!fullPage) {
+    await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+    return;
+  }
+  // The whole page in one tall viewport (so the sticky action bar sits at the bottom).
+  const size = page.viewportSize()!;
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize({ width: size.width, height: Math.min(height, 2400) });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  await page.setViewportSize(size);
 }
 
 async function newPage(site: Site, lang = "en-GB"): Promise<{ context: BrowserContext; page: Page }> {
@@ -95,6 +114,72 @@ describe("the console in headless Chromium", { skip, timeout: 240_000 }, () => {
     });
     assert.equal(drug.status, 201, drug.text);
     assert.equal((await http(cn, "POST", `/api/drafts/${drug.json.draftId}/approve`, { token: cnApprover.accessToken })).status, 200);
+    // A joint campaign with reports from two parties, an assistance request with an answer in
+    // progress, and minutes hosted by VN-MPS: what the boards show.
+    const vnDrafter = await apiSignIn(vn, "tran.thi.b");
+    const vnApprover = await apiSignIn(vn, "pham.van.c");
+    const day = 86400_000;
+    const campaign = await sendVia(cn, cnDrafter.accessToken, cnApprover.accessToken, {
+      header: { recipientParties: [VN, KH], classification: "CLASSIFICATION_RESTRICTED", languages: ["en"] },
+      campaign: {
+        campaignId: "VN-CN-KH-DRUG-2026",
+        name: [{ lang: "en", text: "Joint campaign against cross-border drug trafficking 2026" }],
+        parties: [CN, VN, KH],
+        startsAt: new Date(Date.now() - 30 * day).toISOString(),
+        endsAt: new Date(Date.now() + 150 * day).toISOString(),
+        objectives: [
+          { metric: "arrests", target: 200, description: [{ lang: "en", text: "Suspects arrested" }] },
+          { metric: "seizures_kg", target: 500, description: [{ lang: "en", text: "Drugs seized (kg)" }] },
+          { metric: "networks_dismantled", target: 12 },
+        ],
+        crimeAreas: ["drugs"],
+      },
+    });
+    await eventually(async () => ((await http(vn, "GET", `/api/messages/${campaign}`, { token: vnApprover.accessToken })).status === 200 ? true : undefined), 20_000, "the campaign at VN-MPS");
+    await eventually(async () => ((await cluster.node(KH).db.collection("envelopes_received").countDocuments({ _id: campaign as never, state: "recorded" })) > 0 ? true : undefined), 20_000, "the campaign at KH-MOI");
+    const report = (party: string, recipients: string[], results: Array<[string, number]>) => ({
+      header: { recipientParties: recipients, classification: "CLASSIFICATION_RESTRICTED", languages: ["en"] },
+      campaignReport: {
+        campaignId: "VN-CN-KH-DRUG-2026",
+        periodStart: new Date(Date.now() - 30 * day).toISOString(),
+        periodEnd: new Date(Date.now() - day).toISOString(),
+        results: results.map(([metric, value]) => ({ metric, value })),
+        narrative: [{ lang: "en", text: `${party} results for the first month` }],
+      },
+    });
+    await sendVia(cn, cnDrafter.accessToken, cnApprover.accessToken, report(CN, [VN, KH], [["arrests", 46], ["seizures_kg", 182.5], ["networks_dismantled", 3]]));
+    await sendVia(vn, vnDrafter.accessToken, vnApprover.accessToken, report(VN, [CN, KH], [["arrests", 71], ["seizures_kg", 96], ["networks_dismantled", 2]]));
+    const askId = await sendVia(cn, cnDrafter.accessToken, cnApprover.accessToken, {
+      header: { recipientParties: [VN], classification: "CLASSIFICATION_CONFIDENTIAL", languages: ["en"] },
+      assistanceRequest: {
+        caseReference: "CN-MPS/YN/2026/0088",
+        request: [{ lang: "en", text: "Locate and interview the holder of phone +84 90 765 4321" }],
+        legalBasis: "Agreement on mutual legal assistance in criminal matters",
+        deadline: new Date(Date.now() + 5 * day).toISOString(),
+        urgency: "urgent",
+        assistanceKinds: ["locate-person", "interview"],
+      },
+    });
+    await eventually(async () => ((await http(vn, "GET", `/api/messages/${askId}`, { token: vnApprover.accessToken })).status === 200 ? true : undefined), 20_000, "the request at VN-MPS");
+    await sendVia(vn, vnDrafter.accessToken, vnApprover.accessToken, {
+      header: { recipientParties: [CN], replyTo: askId, classification: "CLASSIFICATION_CONFIDENTIAL", languages: ["en"] },
+      assistanceResponse: { status: "in-progress", answer: [{ lang: "en", text: "Subscriber identified; interview scheduled" }], responderReference: "VN-MPS/C03/2026/01200" },
+    });
+    const pdf = Buffer.from("%PDF-1.4 minutes of the 9th Ministerial Conference (vi)");
+    await sendVia(vn, vnDrafter.accessToken, vnApprover.accessToken, {
+      header: { recipientParties: [CN], classification: "CLASSIFICATION_RESTRICTED", languages: ["vi", "zh-Hans"] },
+      minutes: {
+        title: [{ lang: "en", text: "Minutes of the 9th Ministerial Conference on Crime Prevention and Control" }, { lang: "vi", text: "Biên bản Hội nghị Bộ trưởng lần thứ 9 về phòng, chống tội phạm" }],
+        meetingNumber: 9,
+        kind: "ministerial-conference",
+        place: { country: "VNM", place: "Hà Nội" },
+        date: { year: 2026, month: 11, day: 20 },
+        parties: [VN, CN],
+        documents: [{ filename: "bien-ban-vi.pdf", mediaType: "application/pdf", sha256: createHash("sha256").update(pdf).digest("base64"), content: pdf.toString("base64") }],
+        documentLanguages: ["vi"],
+        agreedPoints: [{ number: 1, text: [{ lang: "en", text: "Joint campaign against cross-border gambling crime" }], topic: "cross-border-gambling" }],
+      },
+    });
     // A draft by the officer who is both drafter and approver.
     const own = await http(vn, "POST", "/api/drafts", { token: both.accessToken, body: { message: wantedPersonDraft([CN], undefined, "VN-MPS/C03/2026/00999") } });
     assert.equal(own.status, 201, own.text);
@@ -205,6 +290,31 @@ describe("the console in headless Chromium", { skip, timeout: 240_000 }, () => {
     await page.getByRole("link", { name: "Ledger" }).click();
     await page.locator("table.data").waitFor();
     await shot(page, "09-ledger");
+    await context.close();
+  });
+
+  it("shows assistance requests with their answers, campaign progress per party, and minutes with their co-signatures", async () => {
+    const { context, page } = await newPage(vn);
+    await signIn(page, "pham.van.c");
+    await page.getByRole("link", { name: "Cases and assistance" }).click();
+    const row = page.locator("tr", { hasText: "CN-MPS/YN/2026/0088" });
+    await row.waitFor();
+    await row.getByText("In progress").waitFor();
+    await shot(page, "11-cases");
+    await page.getByRole("link", { name: "Joint campaigns" }).click();
+    const arrests = page.locator("tr", { hasText: "arrests" });
+    await eventually(async () => {
+      await page.getByRole("link", { name: "Joint campaigns" }).click();
+      await arrests.waitFor();
+      return (await arrests.locator("strong").textContent()) === "117" ? true : undefined;
+    }, 20_000, "both reports counted");
+    assert.equal(await arrests.locator("meter").getAttribute("value"), "117");
+    await shot(page, "12-campaigns");
+    await page.getByRole("link", { name: "Minutes archive" }).click();
+    const minutes = page.locator("tr", { hasText: "9th Ministerial Conference" });
+    await minutes.waitFor();
+    assert.equal(await minutes.getByText("Incomplete").count(), 1, "no co-signature yet");
+    await shot(page, "13-minutes");
     await context.close();
   });
 
