@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -110,14 +110,33 @@ async function storeProcess(dbpath: string): Promise<{ port: number; child: Chil
   };
 }
 
-async function insertFigures(port: number, label: string, out: string[]): Promise<void> {
+/** CPU time (user + system, ms) a process has used so far, from /proc; null where there is none. */
+function cpuMs(pid: number | undefined): { user: number; sys: number } | null {
+  if (pid === undefined) return null;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return { user: (Number(f[11]) * 1000) / 100, sys: (Number(f[12]) * 1000) / 100 }; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
+
+async function insertFigures(port: number, label: string, out: string[], storePid?: number): Promise<void> {
   const client = new MongoClient(`mongodb://127.0.0.1:${port}/?directConnection=true`, { maxPoolSize: 64 });
   await client.connect();
   const ins = client.db("bench").collection("ins");
   progress(`inserts, 1 client (${label})`);
   out.push(line(`insert (acknowledged, on disk), 1 client${label}`, await timed(1, 1500, (i) => ins.insertOne({ i, pad: "x".repeat(64) }))));
   progress(`inserts, 32 clients (${label})`);
-  out.push(line(`insert (acknowledged, on disk), 32 clients${label}`, await timed(32, 20000, (i) => ins.insertOne({ j: i, pad: "x".repeat(64) }))));
+  const c0 = cpuMs(storePid);
+  const n = 20000;
+  out.push(line(`insert (acknowledged, on disk), 32 clients${label}`, await timed(32, n, (i) => ins.insertOne({ j: i, pad: "x".repeat(64) }))));
+  const c1 = cpuMs(storePid);
+  // The store's own CPU per insert does not depend on what else the machine runs (unlike the rate).
+  if (c0 !== null && c1 !== null) {
+    const us = (ms: number): string => ((1000 * ms) / n).toFixed(0);
+    out.push(`${"  store process CPU per insert (32 clients)".padEnd(44)} ${us(c1.user + c1.sys - c0.user - c0.sys).padStart(8)} µs   (user ${us(c1.user - c0.user)}, system ${us(c1.sys - c0.sys)})`);
+  }
   await client.close();
 }
 
@@ -127,7 +146,7 @@ export async function benchStore(): Promise<void> {
   try {
     const sep = await storeProcess(path.join(dbpath, "separate"));
     try {
-      await insertFigures(sep.port, " [store process]", out);
+      await insertFigures(sep.port, " [store process]", out, sep.child.pid);
     } finally {
       await sep.stop();
     }
@@ -218,6 +237,18 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href && process.arg
   process.on("SIGTERM", () => {
     void store.close().then(() => process.exit(0));
   });
+} else if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href && process.argv[2] === "--inserts") {
+  // Only the acknowledged-insert figures against the store in its own process (quick comparisons).
+  const dbpath = mkdtempSync(path.join(tmpdir(), "liaison-bench-store-"));
+  const sep = await storeProcess(path.join(dbpath, "separate"));
+  const out: string[] = [];
+  try {
+    await insertFigures(sep.port, " [store process]", out, sep.child.pid);
+  } finally {
+    await sep.stop();
+    rmSync(dbpath, { recursive: true, force: true });
+  }
+  process.stdout.write(out.join("\n") + "\n");
 } else if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   benchStore().catch((e: unknown) => {
     process.stderr.write(String(e) + "\n");

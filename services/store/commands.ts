@@ -8,7 +8,7 @@ import { StoreError, badValue, writeConflict } from "./errors.ts";
 import { Engine, duplicateKeyError, indexKeys, makeIndex, validateNs, type Collection, type JournalOp, type Txn, type Visible } from "./engine.ts";
 import { project, runPipeline, compileFilter, collationFolder, evalLet, type Folder } from "./query.ts";
 import { applyUpdate, classifyUpdate, seedFromFilter } from "./update.ts";
-import { RawDocs, MAX_BSON_SIZE } from "./wire.ts";
+import { RawDocs, MAX_BSON_SIZE, moveIdFirst } from "./wire.ts";
 import { DESERIALIZE_OPTIONS } from "./journal.ts";
 import { deserializeTyped, restoreTypes, typeHints, type TypeHints } from "./typed.ts";
 import { cloneValue, isPlainObject, keyString, makeSortComparator, toNumber, valuesAtPath, type Doc } from "./values.ts";
@@ -268,6 +268,14 @@ export async function insert(ctx: CommandContext, cmd: Doc): Promise<Doc> {
       let doc = docs[i];
       if (!isPlainObject(doc)) throw new StoreError(14, "document must be an object");
       let raw = raws[i];
+      if (doc._id !== undefined && raw && !hasIdFirst(raw)) {
+        // The driver appends the `_id` it generates: move its bytes to the front, as mongod stores it.
+        const moved = moveIdFirst(raw);
+        if (moved) {
+          raw = moved;
+          doc = withIdFirst(doc);
+        }
+      }
       if (doc._id === undefined || !raw || !hasIdFirst(raw)) {
         // Re-encode from the typed bytes so that numbers keep their BSON types.
         raw = serializeDoc(withIdFirst(raw ? deserializeTyped(raw) : doc));

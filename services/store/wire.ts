@@ -234,6 +234,35 @@ function valueSize(buf: Buffer, type: number, off: number): number {
   }
 }
 
+/**
+ * The same document with its top-level `_id` element moved to the front, by moving bytes (no
+ * re-encoding: every value keeps its exact BSON type); null if there is no `_id` or an element
+ * cannot be sized.
+ */
+export function moveIdFirst(doc: Buffer): Buffer | null {
+  let off = 4;
+  const end = doc.length - 1;
+  while (off < end) {
+    const type = doc[off];
+    const z = doc.indexOf(0, off + 1);
+    if (z < 0 || z >= end) return null;
+    const v = z + 1;
+    const size = valueSize(doc, type, v);
+    if (size < 0 || v + size > end) return null;
+    if (z - off === 4 && doc[off + 1] === 0x5f && doc[off + 2] === 0x69 && doc[off + 3] === 0x64) {
+      if (off === 4) return doc;
+      const out = Buffer.allocUnsafe(doc.length);
+      doc.copy(out, 0, 0, 4);
+      doc.copy(out, 4, off, v + size);
+      doc.copy(out, 4 + (v + size - off), 4, off);
+      doc.copy(out, v + size, v + size);
+      return out;
+    }
+    off = v + size;
+  }
+  return null;
+}
+
 /** The exact bytes of each embedded document in the top-level array `field` of a BSON document. */
 export function arrayElementRaws(doc: Buffer, field: string): Buffer[] | null {
   let off = 4;
