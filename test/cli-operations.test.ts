@@ -54,6 +54,20 @@ describe("liaison officer", () => {
   });
 });
 
+describe("liaison partner status", () => {
+  it("shows each partner's outbox and last contact", async () => {
+    await cluster.node("VN-MPS").submit(wantedPersonNotice({ sender: "VN-MPS", recipients: ["CN-MPS"] }));
+    await cluster.node("VN-MPS").outbox.drained();
+    const out = await liaison("partner", "status", "--config", config, "--json");
+    assert.equal(out.code, 0, out.stderr);
+    const [cn] = JSON.parse(out.stdout) as { party: string; state: string; outboxDepth: number; lastContact: string | null }[];
+    assert.equal(cn!.party, "CN-MPS");
+    assert.equal(cn!.state, "active");
+    assert.equal(cn!.outboxDepth, 0);
+    assert.ok(cn!.lastContact && Date.parse(cn!.lastContact) > Date.now() - 60_000, "a recent contact");
+  });
+});
+
 describe("liaison views rebuild", () => {
   it("rebuilds the views of a node from its records", async () => {
     await cluster.node("VN-MPS").send(wantedPersonNotice({ sender: "VN-MPS", recipients: ["CN-MPS"] }));

@@ -9,6 +9,7 @@ import { LiaisonError } from "../errors/index.ts";
 import { KeyRing, loadIdentity, loadPartners } from "../identity/index.ts";
 import { exportMinutesBundle, verifyMinutesBundle } from "../minutes/index.ts";
 import { dataKeyOf, nodeDomainContext } from "../node/domain.ts";
+import { listSuspensions } from "../node/partners.ts";
 import { checkPasswordPolicy, hashPassword, isRoleName, OfficerStore, ROLES } from "../officers/index.ts";
 import { dropViews, rebuildViews, recordedEnvelopes } from "../views/index.ts";
 import { withNodeDatabase, type NodeDatabase } from "./database.ts";
@@ -42,7 +43,53 @@ async function domainOf(opened: NodeDatabase) {
   });
 }
 
+/** Queue depth, oldest pending and last contact of each partner, from the node's records. */
+async function partnerStatus(opened: NodeDatabase) {
+  const partners = await loadPartners(opened.config.identityDir);
+  const suspended = new Set(listSuspensions(opened.config.identityDir).map((s) => s.party));
+  const rows = [];
+  for (const p of partners) {
+    const outbox = opened.db.collection<{ partner: string; state: string; enqueuedAt: Date; seq: number }>("outbox");
+    const depth = await outbox.countDocuments({ partner: p.party, state: "pending" });
+    const oldest = await outbox.find({ partner: p.party, state: "pending" }).sort({ seq: 1 }).limit(1).next();
+    const lastReceived = await opened.db
+      .collection<{ senderParty: string; receivedAt?: Date }>("envelopes_received")
+      .find({ senderParty: p.party, state: "recorded" })
+      .sort({ receivedAt: -1 })
+      .limit(1)
+      .next();
+    const lastDelivered = await outbox.find({ partner: p.party, state: { $in: ["delivered", "rejected"] } }).sort({ seq: -1 }).limit(1).next();
+    const contacts = [lastReceived?.receivedAt, (lastDelivered as { deliveredAt?: Date } | null)?.deliveredAt].filter((d): d is Date => d instanceof Date);
+    const lastContact = contacts.length ? new Date(Math.max(...contacts.map((d) => d.getTime()))) : undefined;
+    rows.push({
+      party: p.party,
+      endpoint: p.endpoint,
+      state: suspended.has(p.party) ? "suspended" : "active",
+      outboxDepth: depth,
+      oldestPending: oldest?.enqueuedAt?.toISOString() ?? null,
+      lastContact: lastContact?.toISOString() ?? null,
+    });
+  }
+  return rows;
+}
+
 export function registerOperationsCommands(program: Command): void {
+  const partnerCommand = program.commands.find((c) => c.name() === "partner");
+  if (partnerCommand) {
+    dbOptions(partnerCommand.command("status").description("each partner's outbox depth, oldest pending message and last contact"))
+      .option("--json", "machine-readable output")
+      .action(async (opts: { config: string; uri?: string; json?: boolean }) => {
+        await withNodeDatabase(opts, async (opened) => {
+          const rows = await partnerStatus(opened);
+          if (opts.json) return printJson(rows);
+          printTable([
+            ["PARTY", "STATE", "OUTBOX", "OLDEST PENDING", "LAST CONTACT", "ENDPOINT"],
+            ...rows.map((r) => [r.party, r.state, String(r.outboxDepth), r.oldestPending ?? "-", r.lastContact ?? "-", r.endpoint]),
+          ]);
+        });
+      });
+  }
+
   const officer = program.command("officer").description("officers of this node (local accounts with roles)");
   dbOptions(
     officer
