@@ -433,6 +433,9 @@ export const ROUTES: RouteDef[] = [
     response: { description: "The SignedEnvelope bytes", contentType: "application/octet-stream" },
     async handle({ params }, ctx) {
       const record = await ctx.api.call(LocalApi.method.getMessage, { messageId: params.messageId }, call(ctx));
+      if (record.envelope.byteLength === 0) {
+        throw new LiaisonError("FORBIDDEN", "the signed envelope of this message is withheld: it carries protected parties (informants or victims)");
+      }
       return { bytes: { data: record.envelope, contentType: "application/octet-stream", filename: `${record.messageId}.envelope.pb` } };
     },
   }),

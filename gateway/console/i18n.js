@@ -67,6 +67,7 @@ const ROWS = {
   "common.skip": ["Skip to content", "Aller au contenu", "Chuyển đến nội dung", "跳至正文"],
   "common.signedInAs": ["Signed in as", "Connecté :", "Đăng nhập với", "当前用户"],
   "common.download": ["Download signed envelope", "Télécharger l'enveloppe signée", "Tải phong bì đã ký", "下载已签名信封"],
+  "common.withheld": ["Signed envelope withheld: protected parties", "Enveloppe signée retenue : personnes protégées", "Phong bì đã ký được giữ lại: có người được bảo vệ", "已签名信封不予提供：含受保护人员"],
   "common.details": ["Details", "Détails", "Chi tiết", "详情"],
   "common.never": ["never", "jamais", "chưa có", "从未"],
   "f.date": ["Date", "Date", "Ngày", "日期"],

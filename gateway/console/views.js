@@ -119,7 +119,7 @@ export async function messageView(id) {
     "section",
     {},
     h("p", {}, h("a.back", { href: r.direction === "DIRECTION_SENT" ? "#/outbox" : "#/inbox" }, `← ${t("common.back")}`)),
-    h("div.page-head", {}, h("h1", {}, titleOf(m) || kindLabel(kind)), h("div.actions", {}, h("a.button", { href: `/api/messages/${r.messageId}/envelope`, download: `${r.messageId}.envelope.pb` }, t("common.download")))),
+    h("div.page-head", {}, h("h1", {}, titleOf(m) || kindLabel(kind)), h("div.actions", {}, r.envelope ? h("a.button", { href: `/api/messages/${r.messageId}/envelope`, download: `${r.messageId}.envelope.pb` }, t("common.download")) : h("span.muted.small", {}, t("common.withheld")))),
     h("p.meta", {}, h("span.kind", {}, kindLabel(kind)), " ", h("span", {}, referenceOf(m)), " · ", h("span", {}, t(r.direction === "DIRECTION_SENT" ? "dir.sent" : "dir.received"))),
     headerGrid(m.header, [
       [t("f.recordedAt"), formatDateTime(r.recordedAt)],

@@ -208,3 +208,33 @@ describe("the OpenAPI document", () => {
     assert.ok(doc.paths["/api/drafts/{draftId}/approve"].post.description.includes("ApproveDraft"));
   });
 });
+
+describe("protected parties", () => {
+  it("withholds the signed envelope of a message carrying a victim, and never shows the victim", async () => {
+    const drafter = await makeOfficer(vn, "ht.drafter", ["drafter"]);
+    const created = await http(vn, "POST", "/api/drafts", {
+      token: drafter.accessToken,
+      body: {
+        message: {
+          header: { recipientParties: [CN], classification: "CLASSIFICATION_CONFIDENTIAL", languages: ["en"] },
+          humanTrafficking: {
+            summary: { reference: "VN-MPS/C02/2026/0777", title: [{ lang: "en", text: "Fraud compound recruiting on social networks" }] },
+            victims: [{ names: [{ fullName: "Victim Protected-Name", script: "Latn", lang: "vi" }], nationality: "VNM" }],
+            victimCount: 1,
+            recruitmentMethod: "fake job offer on social network: easy work, high pay",
+          },
+        },
+      },
+    });
+    assert.equal(created.status, 201, created.text);
+    const sent = await http(vn, "POST", `/api/drafts/${created.json.draftId}/approve`, { token: tokens.approver });
+    assert.equal(sent.status, 200, sent.text);
+    const shown = await http(vn, "GET", `/api/messages/${sent.json.messageId}`, { token: tokens.analyst });
+    assert.equal(shown.status, 200);
+    assert.ok(!shown.text.includes("Protected-Name"), "the victim's name never reaches the browser");
+    assert.equal(shown.json.envelope, undefined);
+    const download = await http(vn, "GET", `/api/messages/${sent.json.messageId}/envelope`, { token: tokens.analyst });
+    assert.equal(download.status, 403);
+    assert.match(download.json.message, /withheld/);
+  });
+});
