@@ -132,7 +132,7 @@ export function killCursors(ctx: CommandContext, cmd: Doc): Doc {
 
 export function find(ctx: CommandContext, cmd: Doc): Doc {
   const ns = nsOf(ctx, cmd.find, "find");
-  const coll = ctx.engine.collections.get(ns);
+  const coll = ctx.engine.collection(ns, ctx.txn);
   const filter = (cmd.filter as Doc) ?? {};
   if (!isPlainObject(filter)) throw new StoreError(14, "BSON field 'FindCommandRequest.filter' is the wrong type, expected type 'object'");
   let limit = toInt(cmd.limit, 0);
@@ -187,7 +187,7 @@ export function explain(ctx: CommandContext, cmd: Doc): Doc {
 
 export function count(ctx: CommandContext, cmd: Doc): Doc {
   const ns = nsOf(ctx, cmd.count, "count");
-  const coll = ctx.engine.collections.get(ns);
+  const coll = ctx.engine.collection(ns, ctx.txn);
   const query = (cmd.query as Doc) ?? {};
   const skip = toInt(cmd.skip, 0);
   const limit = Math.abs(toInt(cmd.limit, 0));
@@ -206,7 +206,7 @@ export function count(ctx: CommandContext, cmd: Doc): Doc {
 export function distinct(ctx: CommandContext, cmd: Doc): Doc {
   const ns = nsOf(ctx, cmd.distinct, "distinct");
   if (typeof cmd.key !== "string") throw new StoreError(14, "BSON field 'distinct.key' is missing but a required field");
-  const coll = ctx.engine.collections.get(ns);
+  const coll = ctx.engine.collection(ns, ctx.txn);
   const fold = collationFolder(cmd.collation);
   const vis = ctx.engine.query(coll, (cmd.query as Doc) ?? {}, ctx.txn, { fold });
   const seen = new Map<string, unknown>();
@@ -261,7 +261,7 @@ export async function insert(ctx: CommandContext, cmd: Doc): Promise<Doc> {
   const ops: JournalOp[] = [];
   const writeErrors: WriteErrorDoc[] = [];
   let n = 0;
-  const coll = ctx.engine.collectionForWrite(ns, ops);
+  const coll = ctx.engine.collectionForWrite(ns, ops, ctx.txn);
   const validating = coll.options.validator !== undefined && cmd.bypassDocumentValidation !== true;
   for (let i = 0; i < docs.length; i++) {
     try {
@@ -386,7 +386,7 @@ export async function update(ctx: CommandContext, cmd: Doc): Promise<Doc> {
   const upserted: Doc[] = [];
   let n = 0;
   let nModified = 0;
-  const coll = ctx.engine.collections.get(ns) ?? (docs.some((d) => d.upsert) ? ctx.engine.collectionForWrite(ns, ops) : undefined);
+  const coll = ctx.engine.collection(ns, ctx.txn) ?? (docs.some((d) => d.upsert) ? ctx.engine.collectionForWrite(ns, ops, ctx.txn) : undefined);
   const variables = evalLet(cmd.let);
   // MongoDB 7.0 knows no `sort` in an update statement (8.0 added it for updateOne/replaceOne).
   if (docs.some((d) => isPlainObject(d) && d.sort !== undefined)) throw new StoreError(40415, "BSON field 'update.updates.sort' is an unknown field.");
@@ -438,7 +438,7 @@ export async function remove(ctx: CommandContext, cmd: Doc): Promise<Doc> {
   const ops: JournalOp[] = [];
   const writeErrors: WriteErrorDoc[] = [];
   let n = 0;
-  const coll = ctx.engine.collections.get(ns);
+  const coll = ctx.engine.collection(ns, ctx.txn);
   const variables = evalLet(cmd.let);
   for (let i = 0; i < docs.length; i++) {
     const s = docs[i];
@@ -487,12 +487,12 @@ export async function findAndModify(ctx: CommandContext, cmd: Doc): Promise<Doc>
   let reply: Doc;
   try {
     if (remove) {
-      const coll = ctx.engine.collections.get(ns);
+      const coll = ctx.engine.collection(ns, ctx.txn);
       const m = ctx.engine.query(coll, query, ctx.txn, { limit: 1, sort, variables, fold })[0];
       if (m && coll) ctx.engine.remove(coll, m.key, m.doc._id, ctx.txn, ops);
       reply = { lastErrorObject: { n: m ? 1 : 0 }, value: shape(m?.doc), ok: 1 };
     } else {
-      const coll = ctx.engine.collections.get(ns) ?? (cmd.upsert === true ? ctx.engine.collectionForWrite(ns, ops) : undefined);
+      const coll = ctx.engine.collection(ns, ctx.txn) ?? (cmd.upsert === true ? ctx.engine.collectionForWrite(ns, ops, ctx.txn) : undefined);
       if (!coll) {
         classifyUpdate(cmd.update);
         reply = { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
@@ -541,7 +541,7 @@ export async function aggregate(ctx: CommandContext, cmd: Doc): Promise<Doc> {
   }
   const dbLevel = cmd.aggregate === 1;
   const ns = dbLevel ? `${ctx.db}.$cmd.aggregate` : nsOf(ctx, cmd.aggregate, "aggregate");
-  const coll = dbLevel ? undefined : ctx.engine.collections.get(ns);
+  const coll = dbLevel ? undefined : ctx.engine.collection(ns, ctx.txn);
   let stages = pipeline.slice();
   const last = stages[stages.length - 1];
   let outStage: Doc | null = null;
@@ -581,7 +581,7 @@ export async function aggregate(ctx: CommandContext, cmd: Doc): Promise<Doc> {
   const mutating = stages.some((s) => !NON_MUTATING.has(Object.keys(s)[0]));
   if (mutating) input = input.map((d) => cloneValue(d));
   const resolver = (name: string): Doc[] => {
-    const c = ctx.engine.collections.get(`${ctx.db}.${name}`);
+    const c = ctx.engine.collection(`${ctx.db}.${name}`, ctx.txn);
     return c ? [...ctx.engine.scan(c, ctx.txn)].map((v) => cloneValue(v.doc)) : [];
   };
   const results = stages.length ? runPipeline(input, stages, resolver, variables, fold ? (cmd.collation as Doc) : undefined) : input;
@@ -660,13 +660,15 @@ async function writeOut(ctx: CommandContext, stage: Doc, results: Doc[]): Promis
 export async function create(ctx: CommandContext, cmd: Doc): Promise<Doc> {
   const ns = nsOf(ctx, cmd.create, "create");
   validateNs(ns);
-  if (ctx.engine.collections.has(ns)) throw new StoreError(48, `Collection ${ns} already exists.`);
+  if (ctx.engine.collection(ns, ctx.txn)) throw new StoreError(48, `Collection ${ns} already exists.`);
   const options: Doc = {};
   for (const k of ["capped", "size", "max", "validator", "validationLevel", "validationAction", "collation", "timeseries", "expireAfterSeconds", "clusteredIndex", "changeStreamPreAndPostImages"]) {
     if (cmd[k] !== undefined) options[k] = cmd[k];
   }
-  const coll = ctx.engine.ensureCollection(ns, options);
-  await ctx.engine.persist([{ op: "create", ns, options, uuid: coll.uuid }]);
+  // Inside a transaction the collection is created at commit (see Engine.collectionForWrite).
+  const ops: JournalOp[] = [];
+  ctx.engine.collectionForWrite(ns, ops, ctx.txn, options);
+  await ctx.engine.persist(ops);
   return { ok: 1 };
 }
 
@@ -765,8 +767,12 @@ export async function createIndexes(ctx: CommandContext, cmd: Doc): Promise<Doc>
   const specs = cmd.indexes;
   if (!Array.isArray(specs) || specs.length === 0) throw new StoreError(2, "Must specify at least one index to create");
   const ops: JournalOp[] = [];
-  const existed = ctx.engine.collections.has(ns);
-  const coll = ctx.engine.collectionForWrite(ns, ops);
+  const existed = ctx.engine.collection(ns, ctx.txn) !== undefined;
+  if (ctx.txn && ctx.engine.collections.has(ns)) {
+    throw new StoreError(263, `Cannot create new indexes on existing collection ${ns} in a multi-document transaction.`);
+  }
+  // Inside a transaction: on a collection the transaction creates, so the indexes appear at commit.
+  const coll = ctx.engine.collectionForWrite(ns, ops, ctx.txn);
   const before = coll.indexes.length;
   for (const s of specs as Doc[]) {
     if (!isPlainObject(s.key) || Object.keys(s.key).length === 0) throw new StoreError(67, "Index keys cannot be empty.");
@@ -794,8 +800,10 @@ export async function createIndexes(ctx: CommandContext, cmd: Doc): Promise<Doc>
     if (sameKey && optsOf(sameKey.spec) === optsOf(spec)) {
       throw new StoreError(85, `Index already exists with a different name: ${sameKey.name}`);
     }
-    ctx.engine.buildIndex(coll, makeIndex(spec), true);
-    ops.push({ op: "createIndex", ns, spec });
+    const ix = makeIndex(spec);
+    if (ctx.txn) ctx.engine.checkTxnUnique(ctx.txn, coll, ix);
+    ctx.engine.buildIndex(coll, ix, true);
+    if (!ctx.txn) ops.push({ op: "createIndex", ns, spec });
   }
   await ctx.engine.persist(ops);
   const reply: Doc = { numIndexesBefore: before, numIndexesAfter: coll.indexes.length, createdCollectionAutomatically: !existed, ok: 1 };

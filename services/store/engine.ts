@@ -77,6 +77,8 @@ export class Txn {
   state: TxnState = "inProgress";
   snapshotSeq: number;
   readonly writes = new Map<Collection, Map<string, Visible | null>>();
+  /** Collections this transaction created (explicitly or by a write), registered in the catalog at commit. */
+  readonly created = new Map<string, Collection>();
   /** Index keys of this transaction's written documents, per collection and index (unique checks, reads). */
   readonly pending = new Map<Collection, Map<IndexInfo, SortedIndex>>();
   abortReason: StoreError | null = null;
@@ -302,13 +304,27 @@ export class Engine {
     return coll;
   }
 
-  /** Get or implicitly create a collection, recording the creation in `ops`. */
-  collectionForWrite(ns: string, ops: JournalOp[]): Collection {
-    const existing = this.collections.get(ns);
+  /** The collection `ns` as `txn` sees it: the catalog's, or one the transaction created. */
+  collection(ns: string, txn: Txn | null): Collection | undefined {
+    return this.collections.get(ns) ?? txn?.created.get(ns);
+  }
+
+  /**
+   * Get or implicitly create a collection, recording the creation in `ops`. Inside a transaction
+   * the new collection is the transaction's until it commits (invisible to others, gone on abort).
+   */
+  collectionForWrite(ns: string, ops: JournalOp[], txn: Txn | null = null, options: Doc = {}): Collection {
+    const existing = this.collection(ns, txn);
     if (existing) return existing;
     validateNs(ns);
-    const coll = this.ensureCollection(ns, {});
-    ops.push({ op: "create", ns, options: {}, uuid: coll.uuid });
+    if (txn) {
+      const [db, name] = splitNs(ns);
+      const coll = new Collection(db, name, options, new UUID());
+      txn.created.set(ns, coll);
+      return coll;
+    }
+    const coll = this.ensureCollection(ns, options);
+    ops.push({ op: "create", ns, options, uuid: coll.uuid });
     return coll;
   }
 
@@ -327,6 +343,19 @@ export class Engine {
       }
     }
     coll.indexes.push(ix);
+  }
+
+  /** A new unique index on a collection `txn` created must hold for the documents it wrote there. */
+  checkTxnUnique(txn: Txn, coll: Collection, ix: IndexInfo): void {
+    if (!ix.unique) return;
+    const tree = new SortedIndex(ix.dirs);
+    for (const [key, w] of txn.writes.get(coll) ?? []) {
+      if (!w) continue;
+      for (const k of indexKeys(ix, w.doc)) {
+        for (const e of tree.range(k, true, k, true)) if (e.id !== key) throw duplicateKeyError(coll, ix, k);
+        tree.insert({ key: k, id: key });
+      }
+    }
   }
 
   // ---------- reads ----------
@@ -738,9 +767,17 @@ export class Engine {
   /** Apply a transaction's write set (validated first, so all or nothing) and return its journal ops. */
   commitTxn(txn: Txn): JournalOp[] {
     const ops: JournalOp[] = [];
+    // A collection the transaction created must still be free in the catalog.
+    for (const [ns, coll] of txn.created) {
+      if (this.collections.has(ns) || coll.ns !== ns) {
+        this.abortTxn(txn, writeConflict());
+        throw writeConflict();
+      }
+    }
     // Validate: unique constraints against what committed since.
     for (const [coll, m] of txn.writes) {
-      if (!this.collections.has(coll.ns) || this.collections.get(coll.ns) !== coll) {
+      const mine = txn.created.get(coll.ns) === coll;
+      if (!mine && (!this.collections.has(coll.ns) || this.collections.get(coll.ns) !== coll)) {
         this.abortTxn(txn, writeConflict());
         throw writeConflict();
       }
@@ -758,6 +795,11 @@ export class Engine {
           }
         }
       }
+    }
+    for (const [ns, coll] of txn.created) {
+      this.collections.set(ns, coll);
+      ops.push({ op: "create", ns, options: coll.options, uuid: coll.uuid });
+      for (const ix of coll.indexes) if (!ix.isId) ops.push({ op: "createIndex", ns, spec: ix.spec });
     }
     for (const [coll, m] of txn.writes) {
       for (const [key, w] of m) {

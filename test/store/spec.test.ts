@@ -34,10 +34,6 @@ export const KNOWN_FAILURES: Record<string, string> = {
   "run-command.json: run command with secondary read preference in client option and primary read preference in transaction options": ONE_MEMBER,
   "transaction-options.json: readPreference inherited from client": ONE_MEMBER,
   "estimatedDocumentCount.json: estimatedDocumentCount works correctly on views": "views are not implemented",
-  "create-collection.json: explicitly create collection using create command": "create inside a transaction takes effect at once, not at commit",
-  "create-collection.json: implicitly create collection using insert": "create inside a transaction takes effect at once, not at commit",
-  "create-index.json: create index on a non-existing collection": "createIndexes inside a transaction takes effect at once, not at commit",
-  "create-index.json: create index on a collection created within the same transaction": "createIndexes inside a transaction takes effect at once, not at commit",
 };
 
 for (const dir of ["crud", "transactions"]) {
