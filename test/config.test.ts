@@ -68,3 +68,9 @@ describe("node configuration", () => {
     assert.match(configError(write("envbad.yaml", GOOD), { LIAISON_PEER_PORT: "x" }), /LIAISON_PEER_PORT: expected a number/);
   });
 });
+
+describe("the gateway setting", () => {
+  it("needs the local API", () => {
+    assert.match(configError(write("gw.yaml", GOOD + "gateway: { host: 127.0.0.1, port: 8443 }\n")), /gateway: needs local/);
+  });
+});

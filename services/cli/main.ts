@@ -172,6 +172,7 @@ export function buildProgram(): Command {
     .action(async (opts: { config: string }) => {
       const node = await startNode(loadNodeConfig(opts.config));
       print(`${node.party} peer API on ${node.peerAddress}`);
+      if (node.gateway) print(`officers' console on ${node.gateway.url}`);
       await untilSignal(() => node.close());
     });
 

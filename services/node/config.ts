@@ -29,6 +29,8 @@ export const NodeConfigSchema = z
     peer: hostPort,
     /** The local API (officers' tools, the gateway); loopback only unless you know why. */
     local: hostPort.optional(),
+    /** The officers' console and REST gateway (HTTPS with the node's certificate); needs `local`. */
+    gateway: hostPort.optional(),
     /** Prometheus /metrics, /healthz and /readyz (loopback unless scraped from elsewhere). */
     metrics: hostPort.optional(),
     /** Address partners use to reach the peer API (put in the partner bundle). */
@@ -77,6 +79,8 @@ export const ENV_SETTINGS: readonly { path: string[]; type: "string" | "number" 
   { path: ["peer", "port"], type: "number" },
   { path: ["local", "host"], type: "string" },
   { path: ["local", "port"], type: "number" },
+  { path: ["gateway", "host"], type: "string" },
+  { path: ["gateway", "port"], type: "number" },
   { path: ["metrics", "host"], type: "string" },
   { path: ["metrics", "port"], type: "number" },
   { path: ["advertisedEndpoint"], type: "string" },
@@ -132,6 +136,9 @@ export function parseNodeConfig(input: unknown, env: NodeJS.ProcessEnv = process
       })
       .join("; ");
     throw new LiaisonError("CONFIG_INVALID", `invalid node configuration in ${source}: ${issues}`);
+  }
+  if (parsed.data.gateway && !parsed.data.local) {
+    throw new LiaisonError("CONFIG_INVALID", `invalid node configuration in ${source}: gateway: needs local (the gateway talks to the node through its local API)`);
   }
   return parsed.data;
 }

@@ -61,6 +61,7 @@ import type { NodeConfig } from "./config.ts";
 import { PartnerRegistry } from "./partners.ts";
 import { NodeLedger } from "./ledger.ts";
 import { startLocalApi, type LocalApiServer } from "./local-api.ts";
+import { startGateway, type Gateway } from "../../gateway/index.ts";
 
 export interface PeerCallContext {
   /** The partner authenticated from the TLS client certificate. */
@@ -79,6 +80,7 @@ export class LiaisonNode {
   private closed = false;
   localApi: LocalApiServer | undefined;
   metricsServer: MetricsServer | undefined;
+  gateway: Gateway | undefined;
 
   private constructor(
     readonly config: NodeConfig,
@@ -298,6 +300,16 @@ export class LiaisonNode {
     node.startCheckpointing(config.checkpointIntervalSeconds * 1000);
     await outbox.resume();
     if (config.local) node.localApi = await startLocalApi(node, config.local);
+    if (config.gateway && node.localApi) {
+      node.gateway = await startGateway({
+        localApiAddress: `${config.local!.host}:${node.localApi.port}`,
+        tlsCertPem: identity.tlsCertPem,
+        tlsKeyPem: identity.tlsKeyPem,
+        host: config.gateway.host,
+        port: config.gateway.port,
+      });
+      log.info("officers' console listening", { url: node.gateway.url });
+    }
     if (config.metrics) {
       node.metricsServer = await startMetricsServer({
         host: config.metrics.host,
@@ -384,6 +396,7 @@ export class LiaisonNode {
     this.partners.stop();
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     await this.metricsServer?.close();
+    await this.gateway?.close();
     await this.localApi?.close();
     await this.outbox.stop();
     for (const client of this.clients.values()) client.close();
