@@ -216,6 +216,8 @@ export class Engine {
   private readonly snapshotBytes: number;
   private snapshotting: Promise<void> | null = null;
   private replaying = false;
+  /** During recovery index trees are not maintained per write; they are built once at the end. */
+  private deferIndexes = false;
   opcounters = { insert: 0, query: 0, update: 0, delete: 0, getmore: 0, command: 0 };
 
   constructor(opts: EngineOptions) {
@@ -229,6 +231,7 @@ export class Engine {
   async open(): Promise<{ replayed: number }> {
     const rec = recover(this.dbpath, this.log);
     this.replaying = true;
+    this.deferIndexes = true;
     try {
       if (rec.snapshot) {
         for (const c of (rec.snapshot.catalog as Doc[]) ?? []) {
@@ -248,7 +251,9 @@ export class Engine {
       for (const r of rec.journalRecords) this.replayRecord(r);
     } finally {
       this.replaying = false;
+      this.deferIndexes = false;
     }
+    for (const coll of this.collections.values()) for (const ix of coll.indexes) this.loadIndex(coll, ix);
     this.journal = new Journal(this.dbpath, rec.gen, this.log);
     await this.journal.open();
     return { replayed: rec.journalRecords.length };
@@ -328,7 +333,27 @@ export class Engine {
     return coll;
   }
 
+  /** Build an index's tree from the committed documents in one sort (recovery). */
+  private loadIndex(coll: Collection, ix: IndexInfo): void {
+    const entries: { key: unknown[]; id: string }[] = [];
+    for (const [key, v] of coll.docs) {
+      if (!v.doc) continue;
+      if (ix.isId) {
+        entries.push({ key: [v.doc._id], id: key });
+        continue;
+      }
+      const keys = indexKeys(ix, v.doc);
+      if (keys.length > 1) ix.multikey = true;
+      for (const k of keys) entries.push({ key: k, id: key });
+    }
+    ix.tree.load(entries);
+  }
+
   buildIndex(coll: Collection, ix: IndexInfo, check: boolean): void {
+    if (this.deferIndexes) {
+      coll.indexes.push(ix);
+      return;
+    }
     for (const [key, v] of coll.docs) {
       if (!v.doc) continue;
       const keys = indexKeys(ix, v.doc);
@@ -695,7 +720,7 @@ export class Engine {
 
   applyPut(coll: Collection, raw: Buffer, doc: Doc, key = keyString(doc._id)): void {
     const old = coll.docs.get(key);
-    for (const ix of coll.indexes) {
+    for (const ix of this.deferIndexes ? [] : coll.indexes) {
       if (ix.isId) {
         if (!old?.doc) ix.tree.insert({ key: [doc._id], id: key });
         continue;
@@ -713,7 +738,7 @@ export class Engine {
   applyDelete(coll: Collection, key: string): void {
     const old = coll.docs.get(key);
     if (!old || !old.doc) return;
-    for (const ix of coll.indexes) {
+    for (const ix of this.deferIndexes ? [] : coll.indexes) {
       for (const k of ix.isId ? [[old.doc._id]] : indexKeys(ix, old.doc)) ix.tree.remove({ key: k, id: key });
     }
     const seq = ++this.seq;

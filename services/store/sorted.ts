@@ -57,6 +57,16 @@ export class SortedIndex {
     return lo;
   }
 
+  /** Replace the contents with `entries` (any order): one sort, then half-full chunks. */
+  load(entries: IndexEntry[]): void {
+    entries.sort((a, b) => this.compareEntry(a, b));
+    const step = MAX_CHUNK >> 1;
+    this.chunks = [];
+    for (let i = 0; i < entries.length; i += step) this.chunks.push(entries.slice(i, i + step));
+    if (this.chunks.length === 0) this.chunks.push([]);
+    this.size = entries.length;
+  }
+
   insert(e: IndexEntry): void {
     const ci = this.findChunk((last) => this.compareEntry(last, e));
     const chunk = this.chunks[ci];

@@ -7,7 +7,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import type { Collection, Db, Document } from "mongodb";
-import { run, type Running } from "./helpers.ts";
+import { run, tempDir, type Running } from "./helpers.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDoc = any;
@@ -148,6 +148,34 @@ describe("embedded store: query planner", () => {
       await s.abortTransaction();
     } finally {
       await s.endSession();
+    }
+  });
+
+  it("indexes rebuilt at recovery (snapshot + journal with updates and deletes) answer like a scan", async () => {
+    const dir = tempDir();
+    let rr = await run(dir);
+    try {
+      const c1 = rr.client.db("rec").collection<AnyDoc>("c");
+      await c1.createIndex({ g: 1, v: -1 });
+      await c1.createIndex({ tags: 1 });
+      await c1.insertMany(Array.from({ length: 500 }, (_, i) => ({ _id: i, g: i % 5, v: i, tags: i % 7 === 0 ? ["a", "b"] : "c" })));
+      await c1.updateMany({ _id: { $lt: 100 } }, { $set: { g: 9 } });
+      await c1.deleteMany({ _id: { $gte: 400 } });
+      await rr.stop(false);
+      rr = await run(dir);
+      const c2 = rr.client.db("rec").collection<AnyDoc>("c");
+      const all = await c2.find({}).toArray();
+      assert.equal(all.length, 400);
+      for (const [f, want] of [[{ g: 9 }, all.filter((d) => d._id < 100)], [{ g: 1, v: { $gte: 200 } }, all.filter((d) => d.g === 1 && d.v >= 200)], [{ tags: "a" }, all.filter((d) => Array.isArray(d.tags))]] as const) {
+        const got = await c2.find(f as AnyDoc).sort({ _id: 1 }).toArray();
+        assert.deepEqual(got, [...want].sort((a, b) => a._id - b._id), JSON.stringify(f));
+        assert.equal((await explain(c2 as unknown as Collection, f as AnyDoc)).examined, want.length, JSON.stringify(f));
+      }
+      assert.deepEqual((await c2.find({}).sort({ _id: -1 }).limit(2).toArray()).map((d) => d._id), [399, 398]);
+      await c2.insertOne({ _id: 1000, g: 9, v: 0, tags: "c" });
+      assert.equal(await c2.countDocuments({ g: 9 }), 101);
+    } finally {
+      await rr.stop();
     }
   });
 
