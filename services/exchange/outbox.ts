@@ -50,6 +50,8 @@ export interface BackoffPolicy {
 
 export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 5 * 60_000 };
 const LEASE_MS = 15_000;
+/** Pending entries read at once per partner (still delivered one after the other). */
+const OUTBOX_BATCH = 32;
 
 /** Exponential backoff with full jitter: uniform in [0, min(max, initial·2^attempt)]. */
 export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
@@ -191,28 +193,44 @@ export class Outbox {
     }
   }
 
+  private readonly leaseValidUntil = new Map<string, number>();
+
+  /** Hold the partner's lease, renewing it only once half of it has run (not at every message). */
+  private async holdLease(partner: string): Promise<boolean> {
+    if (Date.now() < (this.leaseValidUntil.get(partner) ?? 0) - LEASE_MS / 2) return true;
+    const held = await this.takeLease(partner);
+    if (held) this.leaseValidUntil.set(partner, Date.now() + LEASE_MS);
+    else this.leaseValidUntil.delete(partner);
+    return held;
+  }
+
   private async releaseLease(partner: string): Promise<void> {
+    this.leaseValidUntil.delete(partner);
     await this.leases.deleteOne({ _id: `outbox:${partner}`, owner: this.owner });
   }
 
   private async run(partner: string, sleep: (ms: number) => Promise<void>): Promise<void> {
     while (!this.stopped) {
       try {
-        if (!(await this.takeLease(partner))) {
+        if (!(await this.holdLease(partner))) {
           await sleep(LEASE_MS / 3);
           continue;
         }
-        const next = await this.entries.find({ partner, state: "pending" }).sort({ seq: 1 }).limit(1).next();
-        if (!next) {
+        // The next few in order; each is delivered (or finally refused) before the one after it.
+        const batch = await this.entries.find({ partner, state: "pending" }).sort({ seq: 1 }).limit(OUTBOX_BATCH).toArray();
+        if (batch.length === 0) {
           await this.releaseLease(partner);
           return;
         }
-        const wait = next.nextAttemptAt.getTime() - Date.now();
+        const wait = batch[0]!.nextAttemptAt.getTime() - Date.now();
         if (wait > 0) {
           await sleep(Math.min(wait, LEASE_MS / 3));
           continue;
         }
-        await this.attempt(next);
+        for (const entry of batch) {
+          if (this.stopped || !(await this.holdLease(partner))) break;
+          if (!(await this.attempt(entry))) break; // to be retried: nothing after it goes first
+        }
       } catch (error) {
         if (this.stopped) return;
         this.log.error("outbox worker error; retrying", { partner, cause: error });
@@ -221,7 +239,8 @@ export class Outbox {
     }
   }
 
-  private async attempt(entry: OutboxEntry): Promise<void> {
+  /** One delivery attempt; true when the entry is settled (delivered or finally refused). */
+  private async attempt(entry: OutboxEntry): Promise<boolean> {
     const sealed = await this.options.sender.sealedById(entry.messageId);
     if (!sealed) {
       throw new LiaisonError("INTERNAL", `outbox entry ${entry._id} names a message that was never sealed`);
@@ -233,12 +252,13 @@ export class Outbox {
         { _id: entry._id },
         { $set: { state: "delivered", deliveredAt: new Date() }, $inc: { attempts: 1 }, $unset: { lastError: "" } },
       );
+      return true;
     } catch (error) {
       const e = error instanceof LiaisonError ? error : new LiaisonError("INTERNAL", "delivery failed", { cause: error });
       if (e.hasLabel("PeerRejected")) {
         this.lastContact.set(entry.partner, new Date());
         await this.entries.updateOne({ _id: entry._id }, { $set: { state: "rejected", lastError: e.message }, $inc: { attempts: 1 } });
-        return;
+        return true;
       }
       const delay = backoffDelay(entry.attempts, this.backoff);
       if (!isRetryable(e)) this.log.warn("delivery failed; will retry", { partner: entry.partner, messageId: entry.messageId, code: e.code });
@@ -246,6 +266,7 @@ export class Outbox {
         { _id: entry._id },
         { $set: { nextAttemptAt: new Date(Date.now() + delay), lastError: e.message }, $inc: { attempts: 1 } },
       );
+      return false;
     }
   }
 
