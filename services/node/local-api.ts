@@ -10,12 +10,16 @@
  * The listener is plaintext gRPC: bind it to loopback (or a host-local interface the gateway
  * shares), never to a network partners or officers' machines reach directly.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash, randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { create, fromBinary, toBinary, type DescMessage, type DescMethodUnary, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { Binary, type Filter } from "mongodb";
 import {
+  AssistanceItemSchema,
+  CampaignProgressSchema,
+  CampaignRecordSchema,
   DeliveryStatus,
   Direction,
   DraftSchema,
@@ -23,23 +27,51 @@ import {
   ListDraftsResponseSchema,
   ListMessagesResponseSchema,
   ListOfficersResponseSchema,
+  InclusionProofSchema,
+  LedgerStatusSchema,
+  ListAssistanceResponseSchema,
+  ListCampaignsResponseSchema,
+  ListMinutesResponseSchema,
   ListPartnersResponseSchema,
   LocalApi,
   LoginResponseSchema,
   MessageRecordSchema,
+  MinutesArchiveSchema,
+  MinutesBundleFileSchema,
+  MinutesSummarySchema,
   OfficerAccountSchema,
   PartnerStatusSchema,
   Role,
+  SearchNoticesResponseSchema,
+  type MinutesSummary,
   type Draft,
   type ListMessagesRequest,
   type MessageRecord,
   type OfficerAccount,
 } from "../../gen/liaison/v1/local_pb.ts";
 import { Classification, MessageSchema, OfficerSchema, type Message } from "../../gen/liaison/v1/message_pb.ts";
+import { CampaignSchema } from "../../gen/liaison/v1/cooperation_pb.ts";
 import { SignedEnvelopeSchema } from "../../gen/liaison/v1/envelope_pb.ts";
 import { LiaisonError, ErrorLabel, GrpcStatus, isErrorCode, type ErrorCode } from "../errors/index.ts";
-import { createLogger } from "../logging/index.ts";
-import { PARTY_ID_PATTERN } from "../identity/index.ts";
+import { createLogger, type Logger } from "../logging/index.ts";
+import { PARTY_ID_PATTERN, signDetached } from "../identity/index.ts";
+import { NOTICE_KINDS, searchNotices } from "../notices/index.ts";
+import {
+  cosignMinutes,
+  exportMinutesBundle,
+  getMinutesArchive,
+  listMinutes,
+  messageBytesOf,
+  minutesMessageBytes,
+  MINUTES,
+  MINUTES_COSIGNATURES,
+  type CosignatureDoc,
+  type MinutesArchiveEntry,
+  type MinutesDoc,
+} from "../minutes/index.ts";
+import { getCampaignProgress, listCampaigns, type CampaignDoc } from "../campaigns/index.ts";
+import { listAssistance, type AssistanceView } from "../cases/index.ts";
+import { COLLECTIONS as LEDGER_COLLECTIONS, readCosignedCheckpoint, readEntry, readInclusionProof, readLatestCheckpoint, readTreeHead } from "../ledger/index.ts";
 import { implementService, rejectionDetail, serviceDefinition, type ServiceHandlers } from "../transport/index.ts";
 import { MESSAGE_ID_PATTERN, type DeliveryState, type ReceivedEnvelopeDoc, type SentEnvelopeDoc } from "../exchange/index.ts";
 import {
@@ -91,6 +123,16 @@ export const METHOD_ACCESS: Record<LocalMethod, "public" | "officer" | readonly 
   listMessages: ["drafter", "approver", "analyst", "auditor"],
   getMessage: ["drafter", "approver", "analyst", "auditor"],
   listPartners: "officer",
+  searchNotices: ["analyst", "auditor", "drafter", "approver"],
+  listMinutes: ["analyst", "auditor", "approver"],
+  getMinutes: ["analyst", "auditor", "approver"],
+  exportMinutesBundle: ["analyst", "auditor", "approver"],
+  cosignMinutes: ["drafter", "approver"],
+  getLedgerStatus: ["auditor"],
+  getInclusionProof: ["auditor"],
+  listCampaigns: ["analyst", "auditor", "drafter", "approver"],
+  getCampaignProgress: ["analyst", "auditor", "drafter", "approver"],
+  listAssistance: ["analyst", "auditor", "drafter", "approver"],
 };
 
 /** The officer behind a call, resolved before the handler runs. */
@@ -198,10 +240,12 @@ export async function startLocalApi(node: LiaisonNode, options: LocalApiOptions)
   });
   server.addService(
     serviceDefinition(LocalApi),
-    implementService(LocalApi, api.handlers(), {
-      context: (call) => api.resolveContext(call),
-      logger: createLogger("local-api", { party: node.party }),
-    }),
+    withCorrelation(
+      implementService(LocalApi, api.handlers(), {
+        context: (call) => api.resolveContext(call),
+        logger: correlated(createLogger("local-api", { party: node.party })),
+      }),
+    ),
   );
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
@@ -219,6 +263,48 @@ export async function startLocalApi(node: LiaisonNode, options: LocalApiOptions)
   };
 }
 
+// ---------- correlation ids ----------
+
+/** The `x-correlation-id` of the call being served (the gateway sends its request's id). */
+const CORRELATION = new AsyncLocalStorage<string>();
+const CORRELATION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Run every method inside the call's correlation id, when it sent a well-formed one. */
+function withCorrelation(impl: grpc.UntypedServiceImplementation): grpc.UntypedServiceImplementation {
+  const out: grpc.UntypedServiceImplementation = {};
+  for (const [name, fn] of Object.entries(impl)) {
+    const handler = fn as (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => void;
+    out[name] = (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+      const value = call.metadata.get("x-correlation-id")[0];
+      if (typeof value === "string" && CORRELATION_ID_PATTERN.test(value)) return CORRELATION.run(value, () => handler(call, callback));
+      return handler(call, callback);
+    };
+  }
+  return out;
+}
+
+/** A logger whose lines carry the current call's `correlationId`. */
+function correlated(logger: Logger): Logger {
+  const withId = (meta: unknown): unknown => {
+    const id = CORRELATION.getStore();
+    if (!id) return meta;
+    return meta !== null && typeof meta === "object" && !(meta instanceof Error) ? { ...meta, correlationId: id } : { correlationId: id };
+  };
+  return new Proxy(logger, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== "function") return value;
+      if (prop === "log") {
+        return (level: string, message: string, meta?: unknown) => target.log(level, message, withId(meta) as object);
+      }
+      if (prop === "info" || prop === "warn" || prop === "error" || prop === "debug") {
+        return (message: string, meta?: unknown) => target[prop](message, withId(meta) as object);
+      }
+      return (value as (...args: unknown[]) => unknown).bind(target);
+    },
+  });
+}
+
 class LocalApiService {
   private readonly log;
   private readonly pathToMethod = new Map<string, LocalMethod>();
@@ -230,7 +316,7 @@ class LocalApiService {
     readonly drafts: DraftStore,
     private readonly sessionClock: () => Date,
   ) {
-    this.log = createLogger("local-api", { party: node.party });
+    this.log = correlated(createLogger("local-api", { party: node.party }));
     for (const method of LocalApi.methods) this.pathToMethod.set(`/${LocalApi.typeName}/${method.name}`, method.localName as LocalMethod);
   }
 
@@ -437,6 +523,8 @@ class LocalApiService {
         for (const party of draft.recipients) {
           if (!this.node.partners.get(party)) throw new LiaisonError("BUSINESS_RULE", `${party} is no longer an onboarded partner`);
         }
+        const cosignature = nodeSignedCosignature(draft);
+        if (cosignature) await this.checkNotCosigned(cosignature.minutesMessageId);
         const approved = await this.drafts.claimApproval(draftId, officerRef(officer, "approver"), randomUUID(), now());
         this.log.info("draft approved", { draftId, messageId: approved.messageId, approver: officer._id, drafter: approved.draftedBy.officerId });
         await this.submitApproved(approved);
@@ -497,7 +585,196 @@ class LocalApiService {
         }
         return create(ListPartnersResponseSchema, { partners: out });
       },
+
+      // Notices
+      searchNotices: async ({ message }, ctx) => {
+        await signedIn(ctx);
+        const text = message.text.trim();
+        if (text === "") throw invalid("text is required");
+        if ([...text].length > 200) throw invalid("text must be at most 200 characters");
+        let kind: string | undefined;
+        if (message.kind !== "") {
+          kind = BODY_KINDS.get(message.kind);
+          if (!kind || !NOTICE_KINDS.includes(kind as never)) throw invalid(`kind: ${JSON.stringify(message.kind)} is not a notice kind; expected one of ${NOTICE_KIND_NAMES.join(", ")}`);
+        }
+        const since = message.since ? timestampDate(message.since) : undefined;
+        const until = message.until ? timestampDate(message.until) : undefined;
+        if (since && until && since >= until) throw invalid("since must be before until");
+        const hits = await searchNotices(this.node.db, {
+          text,
+          limit: pageSizeOf(message.limit),
+          ...(kind ? { kind } : {}),
+          ...(since ? { from: since } : {}),
+          ...(until ? { to: until } : {}),
+        });
+        return create(SearchNoticesResponseSchema, {
+          notices: hits.map((h) => ({
+            noticeId: h.noticeId,
+            kind: PROTO_NAME_OF_KIND.get(h.kind) ?? h.kind,
+            originator: h.originator,
+            reference: h.reference,
+            title: h.title.map((t) => ({ lang: t.lang, text: t.text })),
+            state: h.state,
+            createdAt: ts(h.createdAt),
+          })),
+        });
+      },
+
+      // Minutes
+      listMinutes: async (_request, ctx) => {
+        await signedIn(ctx);
+        const out: MinutesSummary[] = [];
+        for (const doc of await listMinutes(this.node.db)) {
+          const archive = await getMinutesArchive(this.node.db, doc._id);
+          if (archive) out.push(minutesSummary(archive));
+        }
+        return create(ListMinutesResponseSchema, { minutes: out });
+      },
+      getMinutes: async ({ message }, ctx) => {
+        await signedIn(ctx);
+        const minutesId = requireId(message.minutesMessageId, "minutes_message_id");
+        const archive = await getMinutesArchive(this.node.db, minutesId);
+        if (!archive) throw new LiaisonError("NOT_FOUND", `no minutes with id ${minutesId}`);
+        const bytes = await minutesMessageBytes(this.node.db, minutesId);
+        return create(MinutesArchiveSchema, {
+          summary: minutesSummary(archive),
+          cosignatures: archive.minutes.parties.map((party) => {
+            const c = archive.cosignatures[party]!;
+            return c.status === "signed"
+              ? { party, signed: true, cosignatureMessageId: c.messageId, signingOfficer: c.signingOfficer, signedAt: ts(c.signedAt), hashMatches: c.hashMatches }
+              : { party, signed: false };
+          }),
+          message: fromBinary(MessageSchema, bytes),
+        });
+      },
+      exportMinutesBundle: async ({ message }, ctx) => {
+        const { officer } = await signedIn(ctx);
+        const minutesId = requireId(message.minutesMessageId, "minutes_message_id");
+        const bundle = await exportMinutesBundle(this.node.domain, minutesId);
+        this.log.info("minutes bundle exported", { minutesId, officerId: officer._id });
+        return create(MinutesBundleFileSchema, { bundleJson: jsonBytes(bundle), filename: `minutes-${minutesId}.bundle.json` });
+      },
+      cosignMinutes: async ({ message }, ctx) => {
+        const { officer } = await signedIn(ctx);
+        const minutesId = requireId(message.minutesMessageId, "minutes_message_id");
+        const minutes = await this.node.db.collection<MinutesDoc>(MINUTES).findOne({ _id: minutesId });
+        if (!minutes) throw new LiaisonError("NOT_FOUND", `no minutes with id ${minutesId}`);
+        if (!minutes.parties.includes(this.node.party)) throw new LiaisonError("BUSINESS_RULE", `${this.node.party} is not a party of these minutes`);
+        await this.checkNotCosigned(minutesId);
+        const bytes = messageBytesOf(new Uint8Array(minutes.envelope.buffer));
+        const original = fromBinary(MessageSchema, bytes);
+        const recipients = minutes.parties.filter((p) => p !== this.node.party);
+        for (const party of recipients) {
+          if (!this.node.partners.get(party)) throw new LiaisonError("BUSINESS_RULE", `${party} is not an onboarded partner`);
+        }
+        const draftMessage = create(MessageSchema, {
+          header: {
+            recipientParties: recipients,
+            classification: original.header?.classification ?? Classification.UNSPECIFIED,
+            languages: [...(original.header?.languages ?? [])],
+            replyTo: minutesId,
+          },
+          // The JWS, signing officer and time are filled at approval (`signedMessage`).
+          body: { case: "minutesCosignature", value: { minutesMessageId: minutesId, minutesSha256: Buffer.from(minutes.messageSha256, "hex") } },
+        });
+        const doc = await this.drafts.create({
+          _id: randomUUID(),
+          message: new Binary(toBinary(MessageSchema, draftMessage)),
+          bodyKind: "minutesCosignature",
+          recipients,
+          draftedBy: officerRef(officer, "drafter"),
+          createdAt: now(),
+        });
+        this.log.info("minutes co-signature drafted", { draftId: doc._id, minutesId, officerId: officer._id });
+        return this.draft(doc);
+      },
+
+      // Ledger
+      getLedgerStatus: async (_request, ctx) => {
+        await signedIn(ctx);
+        const db = this.node.db;
+        const head = await readTreeHead(db);
+        const checkpoint = await readLatestCheckpoint(db);
+        const cosigners = checkpoint
+          ? await db.collection(LEDGER_COLLECTIONS.cosignatures).find({ size: checkpoint.size }).sort({ cosigner: 1 }).toArray()
+          : [];
+        const byParty = new Map<string, { timestamp: number; receivedAt: Date }>();
+        for (const c of cosigners) {
+          const name = String(c.cosigner);
+          const party = name.startsWith(WITNESS_PREFIX) ? name.slice(WITNESS_PREFIX.length) : name;
+          byParty.set(party, { timestamp: Number(c.timestamp), receivedAt: c.receivedAt as Date });
+        }
+        const alerts = await this.node.witnessing.alerts.find({}).sort({ at: -1 }).limit(100).toArray();
+        return create(LedgerStatusSchema, {
+          treeSize: BigInt(head.size),
+          rootHash: head.root,
+          checkpointSize: BigInt(checkpoint?.size ?? 0),
+          checkpointSignedAt: ts(checkpoint?.signedAt),
+          checkpointNote: checkpoint ? ((await readCosignedCheckpoint(db, checkpoint.size)) ?? checkpoint.note) : "",
+          cosigners: [...byParty].map(([party, c]) => ({ party, cosignedAt: ts(new Date(c.timestamp * 1000)), receivedAt: ts(c.receivedAt) })),
+          notCosignedBy: this.node.partners
+            .list()
+            .map((p) => p.party)
+            .filter((p) => !byParty.has(p))
+            .sort(),
+          alerts: alerts.map((a) => ({ at: ts(a.at), partner: a.partner, kind: a.kind, reason: a.reason, evidence: a.evidence })),
+        });
+      },
+      getInclusionProof: async ({ message }, ctx) => {
+        await signedIn(ctx);
+        const messageId = requireId(message.messageId, "message_id");
+        const sent = await this.node.sender.sent.findOne({ _id: messageId }, { projection: { ledgerIndex: 1 } });
+        const received = sent ? null : await this.receivedCollection().findOne({ _id: messageId, state: "recorded" }, { projection: { ledgerIndex: 1 } });
+        const index = sent?.ledgerIndex ?? received?.ledgerIndex;
+        if (index === undefined) throw new LiaisonError("NOT_FOUND", `no message with id ${messageId} in this node's ledger`);
+        const checkpoint = await readLatestCheckpoint(this.node.db);
+        if (!checkpoint || index >= checkpoint.size) {
+          throw new LiaisonError("NOT_FOUND", `ledger entry ${index} is not yet covered by a signed checkpoint; try again after the next one`);
+        }
+        const proof = await readInclusionProof(this.node.db, index, checkpoint.size);
+        const entry = await readEntry(this.node.db, index);
+        if (!entry) throw new TypeError(`ledger entry ${index} is missing`);
+        return create(InclusionProofSchema, {
+          messageId,
+          ledgerIndex: BigInt(index),
+          entry: entry.bytes,
+          treeSize: BigInt(checkpoint.size),
+          rootHash: checkpoint.root,
+          proof: proof.proof,
+          checkpointNote: (await readCosignedCheckpoint(this.node.db, checkpoint.size)) ?? checkpoint.note,
+        });
+      },
+
+      // Campaigns and assistance
+      listCampaigns: async (_request, ctx) => {
+        await signedIn(ctx);
+        return create(ListCampaignsResponseSchema, { campaigns: (await listCampaigns(this.node.db)).map(campaignRecord) });
+      },
+      getCampaignProgress: async ({ message }, ctx) => {
+        await signedIn(ctx);
+        const campaignId = message.campaignId;
+        if (campaignId === "") throw invalid("campaign_id is required");
+        if (campaignId.length > 128) throw invalid("campaign_id must be at most 128 characters");
+        const progress = await getCampaignProgress(this.node.db, campaignId);
+        if (!progress) throw new LiaisonError("NOT_FOUND", `no campaign with id ${JSON.stringify(campaignId)}`);
+        return create(CampaignProgressSchema, {
+          campaign: campaignRecord(progress.campaign),
+          objectives: progress.objectives.map((o) => ({ metric: o.metric, target: o.target, achieved: o.achieved, ratio: o.ratio, byParty: o.byParty })),
+          reportsCounted: Object.entries(progress.reportsCounted).map(([party, messageIds]) => ({ party, messageIds })),
+        });
+      },
+      listAssistance: async ({ message }, ctx) => {
+        await signedIn(ctx);
+        const views = await listAssistance(this.node.db, { now: now(), overdueOnly: message.overdueOnly, limit: pageSizeOf(message.limit) });
+        return create(ListAssistanceResponseSchema, { requests: views.map(assistanceItem) });
+      },
     };
+  }
+
+  /** BUSINESS_RULE when this party already co-signed the minutes (a party co-signs once). */
+  private async checkNotCosigned(minutesId: string): Promise<void> {
+    const earlier = await this.node.db.collection<CosignatureDoc>(MINUTES_COSIGNATURES).findOne({ minutesId, party: this.node.party });
+    if (earlier) throw new LiaisonError("BUSINESS_RULE", `${this.node.party} already co-signed these minutes (message ${earlier._id})`);
   }
 
   // ---------- approval and submission ----------
@@ -514,11 +791,18 @@ class LocalApiService {
         "draft.approved",
         jsonBytes({ draftId: draft._id, messageId, approver: draft.decidedBy!.officerId, drafter: draft.draftedBy.officerId }),
       );
+      const cosignature = nodeSignedCosignature(draft);
+      if (cosignature) {
+        await this.node.ledger.append(
+          "minutes.cosigned",
+          jsonBytes({ minutesId: cosignature.minutesMessageId, messageId, signingOfficer: draft.decidedBy!.officerId, requestedBy: draft.draftedBy.officerId }),
+        );
+      }
       await this.drafts.markApprovalRecorded(draft._id, index);
     }
     const sealed = await this.node.sender.sealedById(messageId);
     if (sealed) await this.node.outbox.enqueue(sealed);
-    else await this.node.submit(this.completeMessage(draft));
+    else await this.node.submit(await this.signedMessage(draft));
     await this.drafts.markSubmitted(draft._id, new Date());
   }
 
@@ -531,6 +815,28 @@ class LocalApiService {
         this.log.error("could not submit an approved draft", { draftId: draft._id, messageId: draft.messageId, cause: error });
       }
     }
+  }
+
+  /**
+   * The message to seal: `completeMessage`, and for a minutes co-signature left for the node to
+   * sign, the detached JWS over the exact minutes bytes with this node's active key, the
+   * approving officer as signing officer, at the message's created time (the same inputs give
+   * the same Ed25519 signature when a restart resumes the submission).
+   */
+  private async signedMessage(draft: DraftDoc): Promise<Message> {
+    const message = this.completeMessage(draft);
+    const cosignature = nodeSignedCosignature(draft);
+    if (!cosignature) return message;
+    const key = this.node.identity.activeSigningKey;
+    const value = await cosignMinutes({
+      minutesMessageId: cosignature.minutesMessageId,
+      minutesMessageBytes: await minutesMessageBytes(this.node.db, cosignature.minutesMessageId),
+      sign: (payload, typ) => signDetached(payload, key.privateKey, { kid: key.kid, typ }),
+      signingOfficer: { officerId: draft.decidedBy!.officerId, displayName: draft.decidedBy!.displayName },
+      signedAt: draft.messageCreatedAt!,
+    });
+    message.body = { case: "minutesCosignature", value };
+    return message;
   }
 
   /** The message as signed: the drafter's message with the header the node fills. */
@@ -722,6 +1028,8 @@ class LocalApiService {
       disabled: officer.disabled,
       createdAt: ts(officer.createdAt),
       lockedUntil: ts(locked),
+      party: this.node.party,
+      partyDisplayNames: this.node.identity.displayNames,
     });
   }
 
@@ -749,6 +1057,90 @@ class LocalApiService {
       messageId: doc.messageId ?? "",
     });
   }
+}
+
+const WITNESS_PREFIX = "liaison/witness/";
+const NOTICE_KIND_NAMES = MessageSchema.oneofs
+  .find((o) => o.name === "body")!
+  .fields.filter((f) => NOTICE_KINDS.includes(f.localName as never))
+  .map((f) => f.name);
+const PROTO_NAME_OF_KIND = new Map(MessageSchema.oneofs.find((o) => o.name === "body")!.fields.map((f) => [f.localName, f.name]));
+
+/** A minutes co-signature draft whose JWS the node makes at approval (CosignMinutes), else undefined. */
+function nodeSignedCosignature(draft: DraftDoc): { minutesMessageId: string } | undefined {
+  if (draft.bodyKind !== "minutesCosignature") return undefined;
+  const body = fromBinary(MessageSchema, draft.message.buffer).body;
+  if (body.case !== "minutesCosignature" || body.value.cosignatureJws !== "") return undefined;
+  return { minutesMessageId: body.value.minutesMessageId };
+}
+
+function minutesSummary(archive: MinutesArchiveEntry): MinutesSummary {
+  const m = archive.minutes;
+  return create(MinutesSummarySchema, {
+    minutesMessageId: m._id,
+    host: m.host,
+    parties: m.parties,
+    direction: m.direction === "sent" ? Direction.SENT : Direction.RECEIVED,
+    title: m.title.map((t) => ({ lang: t.lang, text: t.text })),
+    meetingNumber: m.meetingNumber,
+    kind: m.kind,
+    previousMinutesId: m.previousMinutesId,
+    messageSha256: m.messageSha256,
+    createdAt: ts(m.createdAt),
+    ledgerIndex: BigInt(m.ledgerIndex),
+    signedBy: archive.signedBy,
+    missing: archive.missing,
+    complete: archive.complete,
+  });
+}
+
+const texts = (list: readonly { lang: string; text: string }[]) => list.map((t) => ({ lang: t.lang, text: t.text }));
+
+function campaignRecord(doc: CampaignDoc) {
+  return create(CampaignRecordSchema, {
+    messageId: doc.messageId,
+    announcedBy: doc.announcedBy,
+    createdAt: ts(doc.createdAt),
+    campaign: create(CampaignSchema, {
+      campaignId: doc._id,
+      name: texts(doc.name),
+      description: texts(doc.description),
+      parties: doc.parties,
+      crimeAreas: doc.crimeAreas,
+      startsAt: ts(doc.startsAt),
+      endsAt: ts(doc.endsAt),
+      objectives: doc.objectives.map((o) => ({ metric: o.metric, target: o.target, description: texts(o.description) })),
+    }),
+  });
+}
+
+function assistanceItem(view: AssistanceView) {
+  return create(AssistanceItemSchema, {
+    requestId: view._id,
+    requester: view.requester,
+    requestedFrom: view.requestedFrom,
+    direction: view.direction === "sent" ? Direction.SENT : Direction.RECEIVED,
+    caseReference: view.caseReference,
+    caseShareId: view.caseShareId,
+    request: texts(view.request),
+    legalBasis: view.legalBasis,
+    urgency: view.urgency,
+    kinds: view.kinds,
+    deadline: ts(view.deadline),
+    createdAt: ts(view.createdAt),
+    statusByParty: view.statusByParty,
+    status: view.status,
+    overdue: view.overdue,
+    responses: view.responses.map((r) => ({
+      messageId: r._id,
+      from: r.from,
+      status: r.status,
+      answer: texts(r.answer),
+      refusalReason: r.refusalReason,
+      responderReference: r.responderReference,
+      createdAt: ts(r.createdAt),
+    })),
+  });
 }
 
 function jsonBytes(value: unknown): Uint8Array {
