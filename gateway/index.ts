@@ -2,4 +2,3 @@
 export { startGateway, SECURITY_HEADERS, ACCESS_COOKIE, REFRESH_COOKIE, type Gateway, type GatewayOptions } from "./server.ts";
 export { ROUTES, type RouteDef } from "./routes.ts";
 export { buildOpenApi, openApiPath } from "./openapi.ts";
-export { fold, matches, SEARCH_MAX_SCANNED } from "./search.ts";

@@ -9,26 +9,33 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { decodeJwt } from "jose";
 import { z } from "zod";
 import {
+  CampaignProgressSchema,
   DeliveryStatus,
   Direction,
   DraftSchema,
   DraftState,
+  InclusionProofSchema,
+  LedgerStatusSchema,
+  ListAssistanceResponseSchema,
+  ListCampaignsResponseSchema,
   ListDraftsResponseSchema,
   ListMessagesResponseSchema,
+  ListMinutesResponseSchema,
   ListOfficersResponseSchema,
   ListPartnersResponseSchema,
   LocalApi,
   LoginResponseSchema,
   MessageRecordSchema,
+  MinutesArchiveSchema,
   OfficerAccountSchema,
   Role,
+  SearchNoticesResponseSchema,
   type LoginResponse,
   type MessageRecord,
 } from "../gen/liaison/v1/local_pb.ts";
 import { MessageSchema } from "../gen/liaison/v1/message_pb.ts";
 import { LiaisonError } from "../services/errors/index.ts";
 import type { LocalApiConnection } from "./client.ts";
-import { searchMessages, SEARCH_MAX_SCANNED } from "./search.ts";
 
 // ---------- what a handler gets and returns ----------
 
@@ -194,11 +201,22 @@ const listMessages = z.strictObject({
   pageSize: pageSize.optional(),
   pageToken: pageToken.optional(),
 });
+/** The notice kinds SearchNotices takes (body field names). */
+export const NOTICE_KINDS = ["wanted_person", "drug_case", "human_trafficking", "telecom_fraud"] as const;
 const search = z.strictObject({
   q: z.string().trim().min(1, "is required").max(200, "is too long").describe("a name in any script, with or without diacritics; a document, phone or account number; a crypto address"),
-  kind: z.enum(BODY_KINDS).optional(),
+  kind: z.enum(NOTICE_KINDS).optional().describe("notice kind"),
   since: isoDate.optional(),
   until: isoDate.optional(),
+  limit: pageSize.optional(),
+});
+const minutesParams = z.strictObject({ minutesId: uuid("minutes message") });
+const campaignParams = z.strictObject({
+  campaignId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "must be a campaign id such as VN-CN-DRUG-2026"),
+});
+const listAssistance = z.strictObject({
+  overdue: z.enum(["true", "false"]).optional().describe("true: only requests past their deadline and not finished"),
+  limit: pageSize.optional(),
 });
 
 const page = (key: string) => (ref: Record<string, unknown>) => ({
@@ -233,7 +251,7 @@ function sessionBody(result: LoginResponse, mode: "cookie" | "bearer" | undefine
   const full = toJson(LoginResponseSchema, result) as Record<string, unknown>;
   const body: Record<string, unknown> = {
     officer: full.officer,
-    party: partyOf(result.accessToken),
+    party: result.officer?.party || partyOf(result.accessToken),
     accessExpiresAt: full.accessExpiresAt,
     refreshExpiresAt: full.refreshExpiresAt,
   };
@@ -283,7 +301,7 @@ export const ROUTES: RouteDef[] = [
   }),
   route({
     method: "GET", path: "/api/session", operationId: "whoAmI", tag: "session", auth: true, roles: "any officer",
-    localMethod: "WhoAmI", summary: "The signed-in officer (and this node's party)",
+    localMethod: "WhoAmI", summary: "The signed-in officer, with this node's party and its display names",
     response: {
       description: "The officer",
       proto: OfficerAccountSchema,
@@ -291,7 +309,7 @@ export const ROUTES: RouteDef[] = [
     },
     async handle(_input, ctx) {
       const officer = json(OfficerAccountSchema, await ctx.api.call(LocalApi.method.whoAmI, {}, call(ctx))) as Record<string, unknown>;
-      return { body: { ...officer, party: partyOf(ctx.accessToken) } };
+      return { body: { ...officer, party: (officer.party as string | undefined) || partyOf(ctx.accessToken) } };
     },
   }),
   route({
@@ -440,18 +458,112 @@ export const ROUTES: RouteDef[] = [
     },
   }),
   route({
-    method: "GET", path: "/api/search", operationId: "search", tag: "messages", auth: true, roles: "drafter, approver, analyst, auditor",
-    localMethod: "ListMessages", summary: "Find messages by person name (any script, with or without diacritics), document, phone, account or crypto address",
-    description: `Interim: the gateway reads the newest ${SEARCH_MAX_SCANNED} messages through ListMessages and matches them itself; \`complete\` is false when older messages were not read.`,
+    method: "GET", path: "/api/search", operationId: "searchNotices", tag: "notices", auth: true, roles: "drafter, approver, analyst, auditor",
+    localMethod: "SearchNotices", summary: "Find notices by person name (any script, with or without diacritics), document, phone, account or crypto address",
+    description: "The node's notice index: every word of `q` must match. Protected parties (informants, victims) are never searched nor returned.",
     query: search,
-    response: {
-      description: "Matches, newest first",
-      proto: MessageRecordSchema,
-      schema: (ref) => ({ type: "object", properties: { results: { type: "array", items: ref }, scanned: { type: "integer" }, complete: { type: "boolean" } } }),
-    },
+    response: { description: "Matching notices, newest first", proto: SearchNoticesResponseSchema },
     async handle({ query }, ctx) {
-      const found = await searchMessages(ctx.api, call(ctx), query);
-      return { body: { results: found.results.map(recordSummary), scanned: found.scanned, complete: found.complete } };
+      const result = await ctx.api.call(
+        LocalApi.method.searchNotices,
+        {
+          text: query.q,
+          kind: query.kind ?? "",
+          ...(query.since ? { since: timestampFromDate(new Date(query.since)) } : {}),
+          ...(query.until ? { until: timestampFromDate(new Date(query.until)) } : {}),
+          limit: query.limit ?? 0,
+        },
+        call(ctx),
+      );
+      return { body: json(SearchNoticesResponseSchema, result) };
+    },
+  }),
+
+  // Minutes
+  route({
+    method: "GET", path: "/api/minutes", operationId: "listMinutes", tag: "minutes", auth: true, roles: "approver, analyst, auditor",
+    localMethod: "ListMinutes", summary: "The minutes archive: each party's co-signature and whether all parties signed (complete)",
+    response: { description: "Minutes, newest first", proto: ListMinutesResponseSchema },
+    async handle(_input, ctx) {
+      return { body: json(ListMinutesResponseSchema, await ctx.api.call(LocalApi.method.listMinutes, {}, call(ctx))) };
+    },
+  }),
+  route({
+    method: "GET", path: "/api/minutes/:minutesId", operationId: "getMinutes", tag: "minutes", auth: true, roles: "approver, analyst, auditor",
+    localMethod: "GetMinutes", summary: "One minutes with its co-signature per party and the decoded message",
+    params: minutesParams,
+    response: { description: "The minutes", proto: MinutesArchiveSchema },
+    async handle({ params }, ctx) {
+      return { body: json(MinutesArchiveSchema, await ctx.api.call(LocalApi.method.getMinutes, { minutesMessageId: params.minutesId }, call(ctx))) };
+    },
+  }),
+  route({
+    method: "GET", path: "/api/minutes/:minutesId/bundle", operationId: "exportMinutesBundle", tag: "minutes", auth: true, roles: "approver, analyst, auditor",
+    localMethod: "ExportMinutesBundle", summary: "Download the minutes bundle (liaison-minutes-bundle/v1 JSON) for offline verification",
+    params: minutesParams,
+    response: { description: "The bundle", contentType: "application/json" },
+    async handle({ params }, ctx) {
+      const file = await ctx.api.call(LocalApi.method.exportMinutesBundle, { minutesMessageId: params.minutesId }, call(ctx));
+      return { bytes: { data: file.bundleJson, contentType: "application/json", filename: file.filename } };
+    },
+  }),
+  route({
+    method: "POST", path: "/api/minutes/:minutesId/cosign", operationId: "cosignMinutes", tag: "minutes", auth: true, roles: "drafter, approver (another approver approves the draft)",
+    localMethod: "CosignMinutes", summary: "Draft this party's co-signature of the minutes; another approver's approval signs and sends it",
+    description: "The node prepares the MinutesCosignature from the minutes it holds. ApproveDraft by an approver other than the caller makes the JWS over the exact minutes bytes with the node's key (signing officer: the approver) and sends it to the other parties.",
+    params: minutesParams,
+    response: { status: 201, description: "The co-signature draft, awaiting approval", proto: DraftSchema },
+    async handle({ params }, ctx) {
+      const draft = await ctx.api.call(LocalApi.method.cosignMinutes, { minutesMessageId: params.minutesId }, call(ctx));
+      return { status: 201, body: json(DraftSchema, draft) };
+    },
+  }),
+
+  // Ledger
+  route({
+    method: "GET", path: "/api/ledger", operationId: "getLedgerStatus", tag: "ledger", auth: true, roles: "auditor",
+    localMethod: "GetLedgerStatus", summary: "Tree size, the latest checkpoint with the partners who cosigned it, witnessing alerts",
+    response: { description: "The ledger's status", proto: LedgerStatusSchema },
+    async handle(_input, ctx) {
+      return { body: json(LedgerStatusSchema, await ctx.api.call(LocalApi.method.getLedgerStatus, {}, call(ctx))) };
+    },
+  }),
+  route({
+    method: "GET", path: "/api/ledger/proof/:messageId", operationId: "getInclusionProof", tag: "ledger", auth: true, roles: "auditor",
+    localMethod: "GetInclusionProof", summary: "Inclusion proof of a message's envelope entry against the latest checkpoint",
+    params: messageParams,
+    response: { description: "The proof", proto: InclusionProofSchema },
+    async handle({ params }, ctx) {
+      return { body: json(InclusionProofSchema, await ctx.api.call(LocalApi.method.getInclusionProof, { messageId: params.messageId }, call(ctx))) };
+    },
+  }),
+
+  // Campaigns and assistance
+  route({
+    method: "GET", path: "/api/campaigns", operationId: "listCampaigns", tag: "campaigns", auth: true, roles: "drafter, approver, analyst, auditor",
+    localMethod: "ListCampaigns", summary: "Joint campaigns, newest first",
+    response: { description: "Campaigns", proto: ListCampaignsResponseSchema },
+    async handle(_input, ctx) {
+      return { body: json(ListCampaignsResponseSchema, await ctx.api.call(LocalApi.method.listCampaigns, {}, call(ctx))) };
+    },
+  }),
+  route({
+    method: "GET", path: "/api/campaigns/:campaignId", operationId: "getCampaignProgress", tag: "campaigns", auth: true, roles: "drafter, approver, analyst, auditor",
+    localMethod: "GetCampaignProgress", summary: "Progress toward each objective, jointly and per party",
+    params: campaignParams,
+    response: { description: "The progress", proto: CampaignProgressSchema },
+    async handle({ params }, ctx) {
+      return { body: json(CampaignProgressSchema, await ctx.api.call(LocalApi.method.getCampaignProgress, { campaignId: params.campaignId }, call(ctx))) };
+    },
+  }),
+  route({
+    method: "GET", path: "/api/assistance", operationId: "listAssistance", tag: "campaigns", auth: true, roles: "drafter, approver, analyst, auditor",
+    localMethod: "ListAssistance", summary: "Requests for assistance with deadline, each party's status and the overdue flag",
+    query: listAssistance,
+    response: { description: "Requests, newest first", proto: ListAssistanceResponseSchema },
+    async handle({ query }, ctx) {
+      const result = await ctx.api.call(LocalApi.method.listAssistance, { overdueOnly: query.overdue === "true", limit: query.limit ?? 0 }, call(ctx));
+      return { body: json(ListAssistanceResponseSchema, result) };
     },
   }),
 

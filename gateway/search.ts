@@ -1,4 +1,7 @@
 /**
+ * Superseded: GET /api/search now calls LocalApi.SearchNotices (the node's token index). Kept
+ * only for bench/gateway.ts, which still measures this client-side scan; remove with it.
+ *
  * Interim search, until the local API offers one: read the newest messages through ListMessages
  * and match them here. Names match across diacritics (Nguyen Van A finds Nguyễn Văn A; đ → d) and
  * across scripts where the notice carries both forms (pinyin finds the Hanzi name); documents,

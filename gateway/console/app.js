@@ -21,7 +21,7 @@ const NAV = [
     { href: "#/search", key: "nav.search", roles: ["drafter", "approver", "analyst", "auditor"] },
     { href: "#/cases", key: "nav.cases", roles: ["drafter", "approver", "analyst", "auditor"] },
     { href: "#/campaigns", key: "nav.campaigns", roles: ["drafter", "approver", "analyst", "auditor"] },
-    { href: "#/minutes", key: "nav.minutes", roles: ["drafter", "approver", "analyst", "auditor"] },
+    { href: "#/minutes", key: "nav.minutes", roles: ["approver", "analyst", "auditor"] },
   ] },
   { section: "nav.section.work", items: [
     { href: "#/new", key: "nav.new", roles: ["drafter"] },

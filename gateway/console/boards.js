@@ -1,9 +1,9 @@
-// Cases and assistance, joint campaigns, minutes: boards derived from the messages the node sent
-// and received (ListMessages by kind), until the local API offers the node's own views.
-import { h } from "./dom.js";
+// Cases and assistance, joint campaigns, minutes: boards from the node's own views (the local
+// API's ListAssistance, ListCampaigns/GetCampaignProgress, ListMinutes), and the co-sign action.
+import { h, clear, notice } from "./dom.js";
 import { t, formatDateTime, formatDate, formatNumber } from "./i18n.js";
-import { get, query } from "./api.js";
-import { context } from "./app.js";
+import { get, post, query } from "./api.js";
+import { context, errorBox, hasRole } from "./app.js";
 import { localized } from "./render.js";
 
 async function all(kind) {
@@ -18,33 +18,22 @@ function table(headers, rows) {
 
 const senderOf = (r) => r.message?.header?.senderParty ?? "";
 
-/** Assistance requests with each asked party's latest answer; overdue highlighted. */
+/** Assistance requests with each asked party's status (the node's view); overdue highlighted. */
 export async function casesView() {
-  const [requests, responses, shares] = await Promise.all([all("assistance_request"), all("assistance_response"), all("case_share")]);
-  const latest = new Map(); // requestId → party → response (newest first in the listing)
-  for (const r of responses) {
-    const to = r.message?.header?.replyTo;
-    if (!to) continue;
-    const byParty = latest.get(to) ?? new Map();
-    if (!byParty.has(senderOf(r))) byParty.set(senderOf(r), r.message.assistanceResponse);
-    latest.set(to, byParty);
-  }
-  const now = Date.now();
-  const rows = requests.map((r) => {
-    const body = r.message.assistanceRequest ?? {};
-    const asked = r.message.header?.recipientParties ?? [];
-    const answers = latest.get(r.messageId) ?? new Map();
-    const open = asked.filter((p) => !["answered", "refused"].includes(answers.get(p)?.status));
-    const overdue = body.deadline && new Date(body.deadline).getTime() < now && open.length > 0;
+  const [{ requests }, shares] = await Promise.all([get(`/api/assistance${query({ limit: 500 })}`), all("case_share")]);
+  const rows = (requests ?? []).map((r) => {
+    const asked = r.requestedFrom ?? [];
+    const byParty = r.statusByParty ?? {};
+    const label = (s) => (s && s !== "pending" ? t(`boards.status.${s}`) : t("boards.status.none"));
     return h(
       "tr",
-      overdue ? { class: "overdue" } : {},
-      h("td", {}, h("a", { href: `#/messages/${r.messageId}` }, body.caseReference || r.messageId)),
-      h("td", {}, localized(body.request)),
-      h("td.nowrap", {}, senderOf(r), " → ", asked.join(", ")),
-      h("td", {}, body.urgency ? t(`form.urgency.${body.urgency}`) : "—"),
-      h("td.nowrap", {}, body.deadline ? formatDate(body.deadline) : "—", overdue ? h("span.chip.rejected", {}, ` ${t("boards.overdue")}`) : null),
-      h("td", {}, h("ul.deliveries", {}, asked.map((p) => h("li", {}, h("span.party-code", {}, p), " ", h("span.chip.recorded", {}, answers.get(p)?.status ? t(`boards.status.${answers.get(p).status}`) : t("boards.status.none")))))),
+      r.overdue ? { class: "overdue" } : {},
+      h("td", {}, h("a", { href: `#/messages/${r.requestId}` }, r.caseReference || r.requestId)),
+      h("td", {}, localized(r.request)),
+      h("td.nowrap", {}, r.requester, " → ", asked.join(", ")),
+      h("td", {}, r.urgency ? t(`form.urgency.${r.urgency}`) : "—"),
+      h("td.nowrap", {}, r.deadline ? formatDate(r.deadline) : "—", r.overdue ? h("span.chip.rejected", {}, ` ${t("boards.overdue")}`) : null),
+      h("td", {}, h("ul.deliveries", {}, asked.map((p) => h("li", {}, h("span.party-code", {}, p), " ", h("span.chip.recorded", {}, label(byParty[p])))))),
     );
   });
   const shareRows = shares.map((r) => {
@@ -62,41 +51,27 @@ export async function casesView() {
   );
 }
 
-/** Each campaign's objectives with the joint result per party, as bars toward the target. */
+/** Each campaign's objectives with the joint result per party (the node's view), as bars toward the target. */
 export async function campaignsView() {
-  const [campaigns, reports] = await Promise.all([all("campaign"), all("campaign_report")]);
-  // Latest report per (party, campaign, period) counts; the listing is newest first.
-  const counted = new Map();
-  for (const r of reports) {
-    const b = r.message.campaignReport ?? {};
-    const key = `${senderOf(r)}|${b.campaignId}|${b.periodStart}|${b.periodEnd}`;
-    if (!counted.has(key)) counted.set(key, { party: senderOf(r), body: b });
-  }
-  const sections = campaigns.map((c) => {
-    const body = c.message.campaign ?? {};
+  const { campaigns } = await get("/api/campaigns");
+  const progress = await Promise.all((campaigns ?? []).map((c) => get(`/api/campaigns/${encodeURIComponent(c.campaign.campaignId)}`)));
+  const sections = progress.map((p) => {
+    const body = p.campaign?.campaign ?? {};
     const parties = body.parties ?? [];
-    const totals = new Map(); // metric → party → sum
-    for (const { party, body: b } of counted.values()) {
-      if (b.campaignId !== body.campaignId) continue;
-      for (const res of b.results ?? []) {
-        const m = totals.get(res.metric) ?? new Map();
-        m.set(party, (m.get(party) ?? 0) + Number(res.value ?? 0));
-        totals.set(res.metric, m);
-      }
-    }
-    const rows = (body.objectives ?? []).map((o) => {
-      const perParty = totals.get(o.metric) ?? new Map();
-      const sum = [...perParty.values()].reduce((a, b) => a + b, 0);
+    const described = new Map((body.objectives ?? []).map((o) => [o.metric, o.description]));
+    const rows = (p.objectives ?? []).map((o) => {
+      const perParty = o.byParty ?? {};
+      const sum = Number(o.achieved ?? 0);
       const target = Number(o.target ?? 0);
       const meter = h("meter", { min: "0", max: String(target || 1), value: String(Math.min(sum, target || sum)), "aria-label": `${o.metric}: ${sum} / ${target}` });
       return h(
         "tr",
         {},
-        h("td", {}, h("code", {}, o.metric), h("div.small.muted", {}, localized(o.description))),
-        parties.map((p) => h("td.num", {}, formatNumber(perParty.get(p) ?? 0))),
+        h("td", {}, h("code", {}, o.metric), h("div.small.muted", {}, localized(described.get(o.metric)))),
+        parties.map((party) => h("td.num", {}, formatNumber(Number(perParty[party] ?? 0)))),
         h("td.num", {}, h("strong", {}, formatNumber(sum))),
         h("td.num", {}, formatNumber(target)),
-        h("td.progress", {}, meter, h("span.small", {}, target ? ` ${Math.round((sum / target) * 100)}%` : "")),
+        h("td.progress", {}, meter, h("span.small", {}, target ? ` ${Math.round(Number(o.ratio ?? 0) * 100)}%` : "")),
       );
     });
     return h(
@@ -110,31 +85,43 @@ export async function campaignsView() {
   return h("section", {}, h("div.page-head", {}, h("h1", {}, t("nav.campaigns"))), sections.length ? sections : h("p.empty", {}, t("common.none")));
 }
 
-/** Minutes with their co-signature status per party. */
+/** Minutes with their co-signature status per party (the node's archive), the co-sign action and the bundle. */
 export async function minutesView() {
-  const [minutes, cosignatures] = await Promise.all([all("minutes"), all("minutes_cosignature")]);
+  const { minutes } = await get("/api/minutes");
   const { party } = context();
-  const signed = new Map(); // minutes id → Set(party)
-  for (const c of cosignatures) {
-    const id = c.message.minutesCosignature?.minutesMessageId;
-    if (!id) continue;
-    const set = signed.get(id) ?? new Set();
-    set.add(senderOf(c));
-    signed.set(id, set);
-  }
-  const rows = minutes.map((r) => {
-    const b = r.message.minutes ?? {};
-    const parties = b.parties ?? [];
-    const have = signed.get(r.messageId) ?? new Set();
-    const complete = parties.length > 0 && parties.every((p) => have.has(p));
+  const canCosign = hasRole("drafter", "approver");
+  const status = h("div", { "aria-live": "polite" });
+  const rows = (minutes ?? []).map((m) => {
+    const parties = m.parties ?? [];
+    const signed = new Set(m.signedBy ?? []);
+    const ours = parties.includes(party) && !signed.has(party);
+    const cosign = async (e) => {
+      const button = e.currentTarget;
+      button.disabled = true;
+      clear(status);
+      try {
+        const draft = await post(`/api/minutes/${m.minutesMessageId}/cosign`);
+        status.appendChild(notice("info", t("minutes.cosignDrafted"), h("p", {}, h("a", { href: `#/drafts/${draft.draftId}` }, t("minutes.openDraft")))));
+      } catch (err) {
+        status.appendChild(errorBox(err));
+        button.disabled = false;
+      }
+    };
     return h(
       "tr",
       {},
-      h("td.num", {}, b.meetingNumber ? String(b.meetingNumber) : "—"),
-      h("td", {}, h("a", { href: `#/messages/${r.messageId}` }, localized(b.title) || r.messageId)),
-      h("td.nowrap", {}, b.date ? [b.date.year, b.date.month, b.date.day].filter(Boolean).join("-") : "—"),
-      h("td", {}, h("ul.deliveries", {}, parties.map((p) => h("li", {}, h("span.party-code", {}, p), " ", have.has(p) ? h("span.chip.receipted", {}, t("boards.cosigned")) : h("span.chip.pending", {}, t("boards.awaitingCosignature")))))),
-      h("td", {}, complete ? h("span.chip.receipted", {}, `✓ ${t("boards.complete")}`) : h("span.chip.pending", {}, t("boards.incomplete"))),
+      h("td.num", {}, m.meetingNumber ? String(m.meetingNumber) : "—"),
+      h("td", {}, h("a", { href: `#/messages/${m.minutesMessageId}` }, localized(m.title) || m.minutesMessageId), h("div.small.muted", {}, m.host)),
+      h("td.nowrap", {}, formatDate(m.createdAt)),
+      h("td", {}, h("ul.deliveries", {}, parties.map((p) => h("li", {}, h("span.party-code", {}, p), " ", signed.has(p) ? h("span.chip.receipted", {}, t("boards.cosigned")) : h("span.chip.pending", {}, t("boards.awaitingCosignature")))))),
+      h("td", {}, m.complete ? h("span.chip.receipted.badge-complete", {}, `✓ ${t("boards.complete")}`) : h("span.chip.pending", {}, t("boards.incomplete"))),
+      h(
+        "td.nowrap",
+        {},
+        ours && canCosign ? h("button.small", { type: "button", onclick: cosign }, t("minutes.cosign")) : null,
+        " ",
+        h("a.button.small", { href: `/api/minutes/${m.minutesMessageId}/bundle`, download: `minutes-${m.minutesMessageId}.bundle.json` }, t("minutes.bundle")),
+      ),
     );
   });
   return h(
@@ -142,6 +129,7 @@ export async function minutesView() {
     {},
     h("div.page-head", {}, h("h1", {}, t("nav.minutes"))),
     h("p.lead.small", {}, t("boards.minutesNote", { party })),
-    table([t("form.meetingNumber"), t("f.title"), t("form.meetingDate"), t("boards.cosignatures"), t("f.status")], rows),
+    status,
+    table([t("form.meetingNumber"), t("f.title"), t("f.recordedAt"), t("boards.cosignatures"), t("f.status"), t("minutes.actions")], rows),
   );
 }

@@ -3,7 +3,7 @@ import { h, clear, field, select, notice } from "./dom.js";
 import { t, formatDateTime } from "./i18n.js";
 import { get, post, query } from "./api.js";
 import { context, partyName, errorBox, hasRole } from "./app.js";
-import { bodyOf, kindLabel, titleOf, referenceOf, deliveryCell, headerGrid, renderValue, base64ToHex, classificationChip, statusChip, snake } from "./render.js";
+import { bodyOf, kindLabel, titleOf, referenceOf, deliveryCell, headerGrid, renderValue, base64ToHex, classificationChip, statusChip, snake, localized as localizedText } from "./render.js";
 
 export const KINDS = [
   "wanted_person", "drug_case", "human_trafficking", "telecom_fraud", "notice_update", "notice_cancellation", "partner_response",
@@ -132,9 +132,10 @@ export async function messageView(id) {
   );
 }
 
+/** Notice search over the node's index: names in any script, documents, phones, accounts. */
 export async function searchView() {
   const input = h("input", { type: "search", name: "q", placeholder: t("search.placeholder"), value: searchView.last ?? "" });
-  const kind = select("kind", [["", t("common.all")], ...KINDS.slice(0, 4).map((k) => [k, t(`kind.${k}`)]), ["case_share", t("kind.case_share")]], "");
+  const kind = select("kind", [["", t("common.all")], ...KINDS.slice(0, 4).map((k) => [k, t(`kind.${k}`)])], "");
   const out = h("div.results", { "aria-live": "polite" });
   const run = async () => {
     searchView.last = input.value;
@@ -142,12 +143,23 @@ export async function searchView() {
     clear(out).appendChild(h("p.muted", {}, t("common.loading")));
     try {
       const res = await get(`/api/search${query({ q: input.value, kind: kind.value })}`);
+      const notices = res.notices ?? [];
+      const rows = notices.map((n) =>
+        h(
+          "tr",
+          {},
+          h("td.nowrap", {}, formatDateTime(n.createdAt)),
+          h("td", {}, h("span.kind", {}, kindLabel(n.kind))),
+          h("td", {}, h("a", { href: `#/messages/${n.noticeId}` }, (n.title ?? []).length ? localizedText(n.title) : n.noticeId), h("div.small.muted", {}, n.reference ?? "")),
+          h("td", {}, n.originator ?? ""),
+          h("td", {}, h("span.chip.recorded", {}, n.state ?? "")),
+        ),
+      );
       clear(out).append(
-        ...[
-          h("p.count", {}, t("search.count", { n: res.results.length, m: res.scanned })),
-          res.complete ? null : notice("warn", t("search.partial", { m: res.scanned })),
-          messageTable(res.results, "f.partner"),
-        ].filter(Boolean),
+        h("p.count", {}, t("search.count", { n: notices.length })),
+        rows.length
+          ? h("table.data", {}, h("thead", {}, h("tr", {}, [t("f.date"), t("f.type"), t("f.subject"), t("f.sender"), t("f.status")].map((x) => h("th", { scope: "col" }, x)))), h("tbody", {}, rows))
+          : h("p.empty", {}, t("common.none")),
       );
     } catch (err) {
       clear(out).appendChild(errorBox(err));
@@ -196,31 +208,63 @@ export async function partnersView() {
   );
 }
 
-/** What the local API lets an auditor see of the ledger: each message's entry and its receipts. */
+/** The ledger's status for auditors (checkpoint, partners' cosignatures, alerts), and each message's entry. */
 export async function ledgerView() {
-  const page = await get(`/api/messages${query({ pageSize: 100 })}`);
+  const [page, status] = await Promise.all([get(`/api/messages${query({ pageSize: 100 })}`), hasRole("auditor") ? get("/api/ledger") : Promise.resolve(null)]);
+  const proofOut = h("div", { "aria-live": "polite" });
+  const showProof = async (id) => {
+    clear(proofOut);
+    try {
+      const p = await get(`/api/ledger/proof/${id}`);
+      proofOut.appendChild(notice("info", t("ledger.proofShown", { index: p.ledgerIndex ?? "0", size: p.treeSize ?? "0", n: (p.proof ?? []).length }), h("pre.note", {}, (p.proof ?? []).map((x) => base64ToHex(x)).join("\n"))));
+    } catch (err) {
+      proofOut.appendChild(errorBox(err));
+    }
+  };
   const rows = (page.messages ?? []).map((r) => {
     const [kind] = bodyOf(r.message);
     return h(
       "tr",
       {},
-      h("td.num", {}, r.ledgerIndex ?? "—"),
+      h("td.num", {}, r.ledgerIndex ?? "0"),
       h("td.nowrap", {}, formatDateTime(r.recordedAt)),
       h("td", {}, t(r.direction === "DIRECTION_SENT" ? "dir.sent" : "dir.received")),
       h("td", {}, h("a", { href: `#/messages/${r.messageId}` }, kindLabel(kind))),
       h("td", {}, h("code.hash", {}, base64ToHex(r.envelopeSha256).slice(0, 16) + "…")),
       h("td", {}, deliveryCell(r)),
+      status ? h("td", {}, h("button.small", { type: "button", onclick: () => showProof(r.messageId) }, t("ledger.proof"))) : null,
     );
   });
+  let statusCard = null;
+  if (status) {
+    const cosigners = status.cosigners ?? [];
+    statusCard = h(
+      "div.card.ledger-status",
+      {},
+      h("h2", {}, t("ledger.status")),
+      h(
+        "dl.grid",
+        {},
+        h("div", {}, h("dt", {}, t("ledger.treeSize")), h("dd", {}, String(status.treeSize ?? "0"))),
+        h("div", {}, h("dt", {}, t("ledger.checkpoint")), h("dd", {}, status.checkpointSize ? `${status.checkpointSize} · ${formatDateTime(status.checkpointSignedAt)}` : t("common.none"))),
+        h("div", {}, h("dt", {}, t("ledger.cosignedBy")), h("dd", {}, cosigners.length ? h("ul.deliveries", {}, cosigners.map((c) => h("li", {}, h("span.party-code", {}, c.party), " ", h("span.chip.receipted", {}, formatDateTime(c.cosignedAt))))) : t("common.none"))),
+        h("div", {}, h("dt", {}, t("ledger.notCosignedBy")), h("dd", {}, (status.notCosignedBy ?? []).length ? status.notCosignedBy.join(", ") : "—")),
+      ),
+      (status.alerts ?? []).map((a) => notice("error", `${t("ledger.alert")} ${a.partner}: ${a.kind} — ${a.reason} (${formatDateTime(a.at)})`)),
+      status.checkpointNote ? h("details", {}, h("summary", {}, t("ledger.note")), h("pre.note", {}, status.checkpointNote)) : null,
+    );
+  }
+  const headers = [t("f.ledgerIndex"), t("f.recordedAt"), t("f.direction"), t("f.type"), t("f.envelopeHash"), t("ledger.receipts"), ...(status ? [t("ledger.proof")] : [])];
   return h(
     "section",
     {},
     pageHeader("nav.ledger"),
     h("p.lead", {}, t("ledger.intro")),
-    notice("info", t("ledger.notExposed")),
+    statusCard,
     h("h2", {}, t("ledger.entries")),
+    proofOut,
     rows.length
-      ? h("table.data", {}, h("thead", {}, h("tr", {}, [t("f.ledgerIndex"), t("f.recordedAt"), t("f.direction"), t("f.type"), t("f.envelopeHash"), t("ledger.receipts")].map((x) => h("th", { scope: "col" }, x)))), h("tbody", {}, rows))
+      ? h("table.data", {}, h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, x)))), h("tbody", {}, rows))
       : h("p.empty", {}, t("common.none")),
   );
 }

@@ -27,7 +27,10 @@ const KH = "KH-MOI";
 let cluster: Cluster;
 let vn: Site;
 let cn: Site;
+let kh: Site;
 let browser: Browser;
+let minutesId: string;
+const cosigners: Record<string, { drafter: string; approver: string }> = {};
 
 /** Draft as one officer, approve as another; the message id. */
 async function sendVia(site: Site, drafter: string, approver: string, message: Record<string, unknown>): Promise<string> {
@@ -91,6 +94,7 @@ describe("the console in headless Chromium", { skip, timeout: 240_000 }, () => {
     cluster = await startCluster([VN, CN, KH]);
     vn = await openSite(cluster, VN);
     cn = await openSite(cluster, CN);
+    kh = await openSite(cluster, KH);
     await makeOfficer(vn, "tran.thi.b", ["drafter"]);
     await makeOfficer(vn, "pham.van.c", ["approver", "auditor"]);
     const both = await makeOfficer(vn, "le.van.d", ["drafter", "approver"]);
@@ -166,20 +170,22 @@ describe("the console in headless Chromium", { skip, timeout: 240_000 }, () => {
       assistanceResponse: { status: "in-progress", answer: [{ lang: "en", text: "Subscriber identified; interview scheduled" }], responderReference: "VN-MPS/C03/2026/01200" },
     });
     const pdf = Buffer.from("%PDF-1.4 minutes of the 9th Ministerial Conference (vi)");
-    await sendVia(vn, vnDrafter.accessToken, vnApprover.accessToken, {
-      header: { recipientParties: [CN], classification: "CLASSIFICATION_RESTRICTED", languages: ["vi", "zh-Hans"] },
+    minutesId = await sendVia(vn, vnDrafter.accessToken, vnApprover.accessToken, {
+      header: { recipientParties: [CN, KH], classification: "CLASSIFICATION_RESTRICTED", languages: ["vi", "zh-Hans"] },
       minutes: {
         title: [{ lang: "en", text: "Minutes of the 9th Ministerial Conference on Crime Prevention and Control" }, { lang: "vi", text: "Biên bản Hội nghị Bộ trưởng lần thứ 9 về phòng, chống tội phạm" }],
         meetingNumber: 9,
         kind: "ministerial-conference",
         place: { country: "VNM", place: "Hà Nội" },
         date: { year: 2026, month: 11, day: 20 },
-        parties: [VN, CN],
+        parties: [VN, CN, KH],
         documents: [{ filename: "bien-ban-vi.pdf", mediaType: "application/pdf", sha256: createHash("sha256").update(pdf).digest("base64"), content: pdf.toString("base64") }],
         documentLanguages: ["vi"],
         agreedPoints: [{ number: 1, text: [{ lang: "en", text: "Joint campaign against cross-border gambling crime" }], topic: "cross-border-gambling" }],
       },
     });
+    cosigners[CN] = { drafter: cnDrafter.accessToken, approver: cnApprover.accessToken };
+    cosigners[KH] = { drafter: (await makeOfficer(kh, "sok.dara", ["drafter"])).accessToken, approver: (await makeOfficer(kh, "chea.vanna", ["approver"])).accessToken };
     // A draft by the officer who is both drafter and approver.
     const own = await http(vn, "POST", "/api/drafts", { token: both.accessToken, body: { message: wantedPersonDraft([CN], undefined, "VN-MPS/C03/2026/00999") } });
     assert.equal(own.status, 201, own.text);
@@ -192,6 +198,7 @@ describe("the console in headless Chromium", { skip, timeout: 240_000 }, () => {
     await browser?.close();
     await vn?.close();
     await cn?.close();
+    await kh?.close();
     await cluster?.close();
   });
 
@@ -277,12 +284,12 @@ describe("the console in headless Chromium", { skip, timeout: 240_000 }, () => {
     for (const q of ["nguyen van binh", "Ruan Wenping", "阮文平"]) {
       await page.getByRole("searchbox").fill(q);
       await page.getByRole("button", { name: "Search", exact: true }).click();
-      await page.getByText(/1 found among/).waitFor();
+      await page.getByText("1 notice(s) found").waitFor();
       assert.ok(await page.getByRole("link", { name: "Wanted: recruiter for a fraud compound" }).isVisible(), q);
     }
     await page.getByRole("searchbox").fill("nguyen van binh");
     await page.getByRole("button", { name: "Search", exact: true }).click();
-    await page.getByText(/1 found among/).waitFor();
+    await page.getByText("1 notice(s) found").waitFor();
     await shot(page, "07-search");
     await page.getByRole("link", { name: "Partners" }).click();
     await page.locator("table.data").waitFor();
@@ -315,6 +322,47 @@ describe("the console in headless Chromium", { skip, timeout: 240_000 }, () => {
     await minutes.waitFor();
     assert.equal(await minutes.getByText("Incomplete").count(), 1, "no co-signature yet");
     await shot(page, "13-minutes");
+    await context.close();
+  });
+
+  it("co-signs the minutes on three nodes (each under the two-person rule) and the badge turns complete", { timeout: 90_000 }, async () => {
+    // VN in the console: one approver asks for the co-signature, another approves (signs and sends) it.
+    const { context, page } = await newPage(vn);
+    await signIn(page, "pham.van.c");
+    await page.getByRole("link", { name: "Minutes archive" }).click();
+    const row = page.locator("tr", { hasText: "9th Ministerial Conference" });
+    await row.getByRole("button", { name: "Co-sign" }).click();
+    await page.getByText("The co-signature is drafted").waitFor();
+    await page.getByRole("link", { name: "Open the draft" }).click();
+    await page.getByText("two-person rule").waitFor();
+    assert.equal(await page.getByRole("button", { name: "Approve, sign and send" }).count(), 0, "the requester cannot approve it");
+    const draftUrl = page.url();
+    await signOut(page);
+    await signIn(page, "le.van.d");
+    await page.goto(draftUrl);
+    await page.getByRole("button", { name: "Approve, sign and send" }).click();
+    await page.getByRole("link", { name: "Details" }).waitFor();
+    // CN and KH through the REST API, each with its own drafter and approver.
+    for (const [party, site] of [[CN, cn], [KH, kh]] as const) {
+      await eventually(async () => ((await http(site, "GET", `/api/minutes/${minutesId}`, { token: cosigners[party]!.approver })).status === 200 ? true : undefined), 20_000, `the minutes at ${party}`);
+      const drafted = await http(site, "POST", `/api/minutes/${minutesId}/cosign`, { token: cosigners[party]!.drafter });
+      assert.equal(drafted.status, 201, drafted.text);
+      const sent = await http(site, "POST", `/api/drafts/${drafted.json.draftId}/approve`, { token: cosigners[party]!.approver });
+      assert.equal(sent.status, 200, sent.text);
+    }
+    await signOut(page);
+    await signIn(page, "pham.van.c");
+    await eventually(async () => {
+      await page.getByRole("link", { name: "Minutes archive" }).click();
+      await row.waitFor();
+      return (await row.getByText("✓ Complete").count()) === 1 ? true : undefined;
+    }, 30_000, "every party's co-signature at VN-MPS");
+    assert.equal(await row.getByText("Co-signed").count(), 3);
+    assert.equal(await row.getByRole("button", { name: "Co-sign" }).count(), 0);
+    await shot(page, "14-minutes-complete");
+    const bundle = await http(vn, "GET", `/api/minutes/${minutesId}/bundle`, { token: (await apiSignIn(vn, "pham.van.c")).accessToken });
+    assert.equal(bundle.status, 200);
+    assert.equal(JSON.parse(bundle.text).cosignature_envelopes.length, 3);
     await context.close();
   });
 

@@ -64,6 +64,10 @@ const FAMILIES: Family[] = [
   { name: "POST /api/drafts/:id/reject", allowed: ["approver"], request: async () => ({ method: "POST", path: `/api/drafts/${await freshDraft()}/reject`, body: { reason: "Missing the warrant date" } }) },
   { name: "GET /api/messages", allowed: ["drafter", "approver", "analyst", "auditor"], request: async () => ({ method: "GET", path: "/api/messages?direction=sent&pageSize=5" }) },
   { name: "GET /api/search", allowed: ["drafter", "approver", "analyst", "auditor"], request: async () => ({ method: "GET", path: "/api/search?q=nguyen" }) },
+  { name: "GET /api/minutes", allowed: ["approver", "analyst", "auditor"], request: async () => ({ method: "GET", path: "/api/minutes" }) },
+  { name: "GET /api/ledger", allowed: ["auditor"], request: async () => ({ method: "GET", path: "/api/ledger" }) },
+  { name: "GET /api/campaigns", allowed: ["drafter", "approver", "analyst", "auditor"], request: async () => ({ method: "GET", path: "/api/campaigns" }) },
+  { name: "GET /api/assistance", allowed: ["drafter", "approver", "analyst", "auditor"], request: async () => ({ method: "GET", path: "/api/assistance?overdue=false&limit=20" }) },
 ];
 
 describe("each route family with each role", () => {
@@ -140,16 +144,15 @@ describe("a notice from draft to the partner's inbox", () => {
     assert.ok(!pending.json.messages.some((m: any) => m.messageId === messageId));
 
     const byName = await http(cn, "GET", `/api/search?q=${encodeURIComponent("Nguyen Van A")}`, { token: cnAnalyst.accessToken });
-    assert.ok(byName.json.results.some((m: any) => m.messageId === messageId), "found without diacritics");
+    assert.ok(byName.json.notices.some((m: any) => m.noticeId === messageId), "found without diacritics");
     const byHanzi = await http(cn, "GET", `/api/search?q=${encodeURIComponent("阮文甲")}`, { token: cnAnalyst.accessToken });
-    assert.ok(byHanzi.json.results.some((m: any) => m.messageId === messageId), "found by Hanzi");
+    assert.ok(byHanzi.json.notices.some((m: any) => m.noticeId === messageId), "found by Hanzi");
     const byPinyin = await http(cn, "GET", `/api/search?q=${encodeURIComponent("ruan wenjia")}`, { token: cnAnalyst.accessToken });
-    assert.ok(byPinyin.json.results.some((m: any) => m.messageId === messageId), "found by pinyin");
+    assert.ok(byPinyin.json.notices.some((m: any) => m.noticeId === messageId), "found by pinyin");
     const byDocument = await http(cn, "GET", `/api/search?q=C1234567`, { token: cnAnalyst.accessToken });
-    assert.ok(byDocument.json.results.some((m: any) => m.messageId === messageId), "found by passport number");
+    assert.ok(byDocument.json.notices.some((m: any) => m.noticeId === messageId), "found by passport number");
     const nobody = await http(cn, "GET", `/api/search?q=${encodeURIComponent("Trần Văn Z")}`, { token: cnAnalyst.accessToken });
-    assert.equal(nobody.json.results.length, 0);
-    assert.equal(nobody.json.complete, true);
+    assert.deepEqual(nobody.json.notices ?? [], []);
   });
 
   it("sends a draft back with a reason, and it can no longer be approved", async () => {
@@ -178,6 +181,49 @@ describe("a notice from draft to the partner's inbox", () => {
     const second = await http(vn, "GET", `/api/messages?direction=sent&pageSize=1&pageToken=${first.json.nextPageToken}`, { token: tokens.analyst });
     assert.equal(second.status, 200);
     assert.notEqual(second.json.messages[0]?.messageId, first.json.messages[0].messageId);
+  });
+});
+
+describe("the node's views through the gateway", () => {
+  it("GET /api/session names the party and its display names", async () => {
+    const me = await http(vn, "GET", "/api/session", { token: tokens.analyst });
+    assert.equal(me.json.party, VN);
+    assert.ok(Object.keys(me.json.partyDisplayNames ?? {}).length > 0, me.text);
+  });
+
+  it("validates the new routes' input before calling the node", async () => {
+    const calls = vn.gateway.localApiCalls();
+    const bad = [
+      ["GET", "/api/minutes/not-a-uuid"],
+      ["POST", "/api/minutes/not-a-uuid/cosign"],
+      ["GET", "/api/minutes/not-a-uuid/bundle"],
+      ["GET", "/api/ledger/proof/123"],
+      ["GET", "/api/campaigns/%24where"],
+      ["GET", "/api/assistance?overdue=yes"],
+      ["GET", "/api/search?q=x&kind=minutes"],
+      ["GET", "/api/search?q=x&limit=0"],
+    ] as const;
+    for (const [method, path] of bad) {
+      const res = await http(vn, method, path, { token: tokens.auditor });
+      assert.equal(res.status, 400, `${method} ${path}: ${res.text}`);
+      assert.equal(res.json.code, "INVALID_ARGUMENT");
+    }
+    assert.equal(vn.gateway.localApiCalls(), calls, "nothing was forwarded to the node");
+  });
+
+  it("GET /api/campaigns/:id and /api/minutes/:id answer 404 for unknown ids; the ledger status and a proof for an auditor", async () => {
+    assert.equal((await http(vn, "GET", "/api/campaigns/NO-SUCH-2026", { token: tokens.analyst })).status, 404);
+    assert.equal((await http(vn, "GET", "/api/minutes/00000000-0000-4000-8000-000000000000", { token: tokens.analyst })).status, 404);
+    await cluster.node(VN).publishCheckpoint();
+    const status = await http(vn, "GET", "/api/ledger", { token: tokens.auditor });
+    assert.equal(status.status, 200, status.text);
+    assert.ok(Number(status.json.treeSize) > 0);
+    assert.deepEqual(status.json.cosigners.map((c: any) => c.party), [CN]);
+    const sent = await http(vn, "GET", "/api/messages?direction=sent&pageSize=1", { token: tokens.auditor });
+    const proof = await http(vn, "GET", `/api/ledger/proof/${sent.json.messages[0].messageId}`, { token: tokens.auditor });
+    assert.equal(proof.status, 200, proof.text);
+    assert.ok(Array.isArray(proof.json.proof));
+    assert.equal((await http(vn, "GET", `/api/ledger/proof/${sent.json.messages[0].messageId}`, { token: tokens.analyst })).status, 403);
   });
 });
 
