@@ -12,7 +12,6 @@ import { wantedPersonNotice } from "../services/cli/samples.ts";
 import { startCluster } from "../test/support/cluster.ts";
 import { makeOfficer, openSite, signIn, type Site } from "../test/gateway/support.ts";
 import { LocalApiConnection } from "../gateway/client.ts";
-import { searchMessages } from "../gateway/search.ts";
 import { formatRun, measure, type RunResult } from "./stats.ts";
 
 const VN = "VN-MPS";
@@ -95,15 +94,15 @@ export async function benchGateway(): Promise<void> {
 
       const q = "Dang Thi Hanh";
       const searchGrpc = async () => {
-        const found = await searchMessages(grpc, opts, { q });
-        if (found.results.length === 0) throw new Error("search found nothing");
+        const found = await grpc.call(LocalApi.method.searchNotices, { text: q, limit: 50 }, opts);
+        if (found.notices.length === 0) throw new Error("search found nothing");
       };
       const searchHttp = () => https.get(`/api/search?q=${encodeURIComponent(q)}`);
       await fresh();
-      const scanned = ((await https.get(`/api/search?q=${encodeURIComponent(q)}`)) as { scanned: number; results: unknown[] });
-      lines.push(`search scans ${scanned.scanned} messages per query (interim: newest 5,000 at most), finds ${scanned.results.length}`);
-      for (const concurrency of [1, 4]) {
-        const n = concurrency === 1 ? 10 : 20;
+      const first = (await https.get(`/api/search?q=${encodeURIComponent(q)}`)) as { notices: unknown[] };
+      lines.push(`search over the notices' token index (LocalApi.SearchNotices) finds ${first.notices.length}`);
+      for (const concurrency of [1, 16]) {
+        const n = concurrency === 1 ? 300 : 1000;
         await fresh();
         row(`search, c=${concurrency}`, await measure(`search https c=${concurrency}`, n, concurrency, searchHttp), await measure(`search grpc c=${concurrency}`, n, concurrency, searchGrpc));
       }
