@@ -201,7 +201,9 @@ export class LiaisonNode {
     const outbox = new Outbox({ db, sender, clientFor: (party) => node!.clientFor(party) });
     await outbox.init();
 
-    const witnessing = new Witnessing(db, identity, ledger, () => partners.keyRing);
+    const witnessing = new Witnessing(db, identity, ledger, () => partners.keyRing, (partner, outcome) =>
+      metrics.cosignatures.inc({ partner, outcome }),
+    );
     await witnessing.init();
     const partyList = () => partners.list().map((p) => p.party);
     metrics.setSources({ ...ledgerMetricsSources(db, partyList), outboxStatus: () => outbox.status(partyList()) });

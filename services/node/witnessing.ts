@@ -73,6 +73,8 @@ export class Witnessing {
     private readonly identity: Identity,
     private readonly ledger: NodeLedger,
     private readonly keyRing: () => KeyRing,
+    /** Told of every cosignature asked of a partner (metrics). */
+    private readonly onCosignature: (partner: string, outcome: "ok" | "failed") => void = () => undefined,
     private readonly clock: () => number = Date.now,
   ) {
     this.witnessed = db.collection<WitnessedDoc>("witness_state");
@@ -166,8 +168,9 @@ export class Witnessing {
     await Promise.all(
       partners.map(async ({ party, client }) => {
         try {
-          await this.requestCosignature(party, client, checkpoint);
+          if (await this.requestCosignature(party, client, checkpoint)) this.onCosignature(party, "ok");
         } catch (error) {
+          this.onCosignature(party, "failed");
           const e = toLiaisonError(error);
           this.log.warn("cosignature not obtained", { partner: party, code: e.code, reason: e.message });
         }
@@ -176,7 +179,8 @@ export class Witnessing {
     return checkpoint;
   }
 
-  private async requestCosignature(party: string, client: PeerClient, checkpoint: SignedCheckpoint): Promise<void> {
+  /** Ask one partner to cosign; false when it already cosigned this size (nothing asked). */
+  private async requestCosignature(party: string, client: PeerClient, checkpoint: SignedCheckpoint): Promise<boolean> {
     const cosigner = witnessName(party);
     const last = await this.db
       .collection<CosignatureRow>("ledger_cosignatures")
@@ -185,7 +189,7 @@ export class Witnessing {
       .limit(1)
       .next();
     const fromSize = last?.size ?? 0;
-    if (fromSize >= checkpoint.size) return;
+    if (fromSize >= checkpoint.size) return false;
     const proof = fromSize > 0 ? await readConsistencyProof(this.db, fromSize, checkpoint.size) : [];
     const request = create(CosignRequestSchema, { checkpoint: checkpoint.note, fromSize: BigInt(fromSize), consistencyProof: proof });
     const responseBytes = await client.call(PeerApi.method.cosign, toBinary(CosignRequestSchema, request));
@@ -201,5 +205,6 @@ export class Witnessing {
       }
     }
     if (!recorded) throw new LiaisonError("SIGNATURE_INVALID", "the cosignature does not verify with any attested key of the partner");
+    return true;
   }
 }

@@ -104,6 +104,9 @@ describe("metrics after real traffic between two nodes", () => {
     const age = sample(text, "liaison_checkpoint_age_seconds")!;
     assert.ok(age >= 0 && age < 30, `checkpoint age ${age}`);
     assert.equal(sample(text, "liaison_cosigned_tree_size", { partner: CN }), checkpoint.size);
+    // The node's own registry counts the cosignatures it asked for.
+    const own = await vn.metrics.registry.metrics();
+    assert.ok((sample(own, "liaison_cosignatures_total", { partner: CN, outcome: "ok" }) ?? 0) >= 1, "a cosignature counted");
   });
 
   it("observes store command latency through the driver's command monitoring", async () => {
