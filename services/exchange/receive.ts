@@ -15,6 +15,7 @@ import { ReceiptSchema, SignedEnvelopeSchema, SignedReceiptSchema } from "../../
 import { LiaisonError, ErrorLabel, toLiaisonError } from "../errors/index.ts";
 import { createLogger } from "../logging/index.ts";
 import { decodeUntrusted, encode } from "../transport/index.ts";
+import { JWS_TYP_MESSAGE, JWS_TYP_RECEIPT } from "../identity/index.ts";
 import {
   checkFreshness,
   checkHeaderShape,
@@ -26,8 +27,6 @@ import {
 } from "./rules.ts";
 import type { LedgerAppend, OnRecorded, ReceiptSigner, SignatureCheck } from "./ports.ts";
 
-export const ENVELOPE_TYP = "liaison-message+jws";
-export const RECEIPT_TYP = "liaison-receipt+jws";
 
 /** A claim older than this is taken to be from a crashed attempt and taken over. */
 const STALE_CLAIM_MS = 10_000;
@@ -116,7 +115,7 @@ export class Receiver {
       if (envelope.message.byteLength === 0 || envelope.jws === "") {
         throw new LiaisonError("ENVELOPE_MALFORMED", "the envelope must carry both message bytes and a JWS");
       }
-      const signer = await this.options.verifySignature(envelope.jws, envelope.message, ENVELOPE_TYP);
+      const signer = await this.options.verifySignature(envelope.jws, envelope.message, JWS_TYP_MESSAGE);
       // From here on the bytes are the signer's: a refusal is attributable and recorded.
       attributable = true;
       const message = decodeUntrusted(MessageSchema, envelope.message, "the signed message");
@@ -217,7 +216,7 @@ export class Receiver {
     const receiptBytes = encode(ReceiptSchema, receipt);
     const signedReceiptBytes = encode(
       SignedReceiptSchema,
-      create(SignedReceiptSchema, { receipt: receiptBytes, jws: await this.options.signReceipt(receiptBytes, RECEIPT_TYP) }),
+      create(SignedReceiptSchema, { receipt: receiptBytes, jws: await this.options.signReceipt(receiptBytes, JWS_TYP_RECEIPT) }),
     );
     // Independent of each other: the receipt's ledger entry and the domain views.
     await Promise.all([

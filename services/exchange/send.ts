@@ -15,7 +15,8 @@ import { LiaisonError } from "../errors/index.ts";
 import { createLogger } from "../logging/index.ts";
 import { decodeUntrusted, encode, type PeerClient } from "../transport/index.ts";
 import { checkHeaderShape, checkSchema } from "./rules.ts";
-import { ENVELOPE_TYP, RECEIPT_TYP, sha256 } from "./receive.ts";
+import { sha256 } from "./receive.ts";
+import { JWS_TYP_MESSAGE, JWS_TYP_RECEIPT } from "../identity/index.ts";
 import type { LedgerAppend, OnRecorded, ReceiptSigner, SignatureCheck } from "./ports.ts";
 
 export interface SealedEnvelope {
@@ -82,7 +83,7 @@ export class Sender {
       throw new TypeError(`cannot seal a message whose sender is ${message.header.senderParty}`);
     }
     const messageBytes = encode(MessageSchema, message);
-    const jws = await this.options.sign(messageBytes, ENVELOPE_TYP);
+    const jws = await this.options.sign(messageBytes, JWS_TYP_MESSAGE);
     const envelopeBytes = encode(SignedEnvelopeSchema, create(SignedEnvelopeSchema, { message: messageBytes, jws }));
     const envelopeSha256 = sha256(envelopeBytes);
     const ledgerIndex = await this.options.appendToLedger("envelope.sent", envelopeBytes);
@@ -179,7 +180,7 @@ export class Sender {
   /** A receipt is good only if the recipient signed it and it names exactly what we sent. */
   async verifyReceipt(signedReceiptBytes: Uint8Array, sealed: SealedEnvelope, recipient: string): Promise<Receipt> {
     const signed = decodeUntrusted(SignedReceiptSchema, signedReceiptBytes, "the partner's receipt");
-    const signer = await this.options.verifySignature(signed.jws, signed.receipt, RECEIPT_TYP);
+    const signer = await this.options.verifySignature(signed.jws, signed.receipt, JWS_TYP_RECEIPT);
     if (signer.party !== recipient) throw new LiaisonError("SENDER_NOT_SIGNER", "the receipt is not signed by the recipient");
     const receipt = decodeUntrusted(ReceiptSchema, signed.receipt, "the partner's receipt");
     if (
