@@ -7,7 +7,7 @@
  *
  * Collections:
  *  - `outbox` {_id: "<partner>:<seq>", partner, seq, messageId, state, attempts, nextAttemptAt,
- *    enqueuedAt, lastError?}; unique (partner, seq) and (partner, messageId).
+ *    enqueuedAt, lastError?, correlationId?}; unique (partner, seq) and (partner, messageId).
  *  - `outbox_sequences` {_id: partner, seq}: the per-partner order.
  *  - `leases` {_id: "outbox:<partner>", owner, expiresAt}.
  */
@@ -15,7 +15,7 @@ import { randomUUID } from "node:crypto";
 import type { Collection, Db } from "mongodb";
 import { MongoServerError } from "mongodb";
 import { LiaisonError, isRetryable } from "../errors/index.ts";
-import { createLogger } from "../logging/index.ts";
+import { createLogger, currentCorrelationId, withCorrelationId } from "../logging/index.ts";
 import type { PeerClient } from "../transport/index.ts";
 import type { SealedEnvelope, Sender } from "./send.ts";
 
@@ -30,6 +30,8 @@ export interface OutboxEntry {
   enqueuedAt: Date;
   deliveredAt?: Date;
   lastError?: string;
+  /** The correlation id of the request that queued it (e.g. the gateway's), sent with every attempt. */
+  correlationId?: string;
 }
 
 interface SequenceDoc {
@@ -106,6 +108,7 @@ export class Outbox {
    */
   async enqueue(sealed: SealedEnvelope): Promise<void> {
     const now = new Date();
+    const correlationId = currentCorrelationId();
     for (const partner of sealed.recipients) {
       const existing = await this.entries.findOne({ partner, messageId: sealed.messageId });
       if (existing) continue;
@@ -124,6 +127,7 @@ export class Outbox {
           attempts: 0,
           nextAttemptAt: now,
           enqueuedAt: now,
+          ...(correlationId ? { correlationId } : {}),
         });
       } catch (error) {
         // A concurrent enqueue of the same message won: the (partner, messageId) index says so.
@@ -246,7 +250,7 @@ export class Outbox {
       throw new LiaisonError("INTERNAL", `outbox entry ${entry._id} names a message that was never sealed`);
     }
     try {
-      await this.options.sender.deliverOnce(sealed, entry.partner, this.options.clientFor(entry.partner));
+      await withCorrelationId(entry.correlationId, () => this.options.sender.deliverOnce(sealed, entry.partner, this.options.clientFor(entry.partner)));
       this.lastContact.set(entry.partner, new Date());
       await this.entries.updateOne(
         { _id: entry._id },

@@ -72,6 +72,8 @@ export {
   subjectAltNames,
   verifyCertificateIssuedBy,
   verifyPeerCertificate,
+  verifyPeerCertificateWindow,
+  type VerifiedPeerCertificate,
   type CertificateAuthority,
   type IssueCertificateOptions,
   type IssuedCertificate,

@@ -254,17 +254,27 @@ export interface TrustedPartyCa {
   caCertPem: string;
 }
 
+/** An authenticated peer certificate, and the time window in which that decision holds. */
+export interface VerifiedPeerCertificate {
+  party: string;
+  /** The later of the certificate's and its CA's notBefore. */
+  validFrom: Date;
+  /** The earlier of the certificate's and its CA's notAfter. */
+  validTo: Date;
+}
+
 /**
  * The transport's decision on a peer certificate: it must chain to one of the known partner CAs
  * (PEER_UNKNOWN otherwise) and name the same party as that CA (PEER_PARTY_MISMATCH otherwise).
- * Returns the authenticated party.
+ * Returns the authenticated party and how long that answer stays true for these CAs, so that a
+ * caller may keep it per TLS connection instead of re-parsing certificates on every call.
  */
-export function verifyPeerCertificate(
+export function verifyPeerCertificateWindow(
   cert: string | Uint8Array | X509Certificate,
   trusted: readonly TrustedPartyCa[],
   at: Date,
   options: VerifyCertificateOptions = {},
-): string {
+): VerifiedPeerCertificate {
   const leaf = toX509(cert);
   let lastError: unknown;
   for (const entry of trusted) {
@@ -280,10 +290,22 @@ export function verifyPeerCertificate(
     if (party !== entry.party) {
       throw new LiaisonError("PEER_PARTY_MISMATCH", `certificate names ${party} but its CA belongs to ${entry.party}`);
     }
-    return party;
+    const validFrom = new Date(Math.max(Date.parse(leaf.validFrom), Date.parse(ca.validFrom)));
+    const validTo = new Date(Math.min(Date.parse(leaf.validTo), Date.parse(ca.validTo)));
+    return { party, validFrom, validTo };
   }
   if (lastError instanceof LiaisonError) throw lastError;
   throw new LiaisonError("PEER_UNKNOWN", "certificate is not issued by any known partner CA");
+}
+
+/** {@link verifyPeerCertificateWindow}, returning only the authenticated party. */
+export function verifyPeerCertificate(
+  cert: string | Uint8Array | X509Certificate,
+  trusted: readonly TrustedPartyCa[],
+  at: Date,
+  options: VerifyCertificateOptions = {},
+): string {
+  return verifyPeerCertificateWindow(cert, trusted, at, options).party;
 }
 
 /** Lowercase hex SHA-256 of the certificate's DER: the fingerprint officers compare out of band. */

@@ -4,6 +4,7 @@
  * `component`. One redaction step drops secrets and informant/victim fields; payload bodies are
  * never logged by callers — ids and hashes are.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import winston from "winston";
 
 const REDACTED_KEYS = new Set([
@@ -73,6 +74,40 @@ export const rootLogger = winston.createLogger({
 });
 
 export type Logger = winston.Logger;
+
+// ---------- correlation ids ----------
+
+/**
+ * The gRPC metadata key (and HTTP header) that carries a correlation id from the gateway to the
+ * local API, and from a node's outbox to the partner's peer API.
+ */
+export const CORRELATION_ID_HEADER = "x-correlation-id";
+/** What a correlation id may look like; anything else a caller sends is ignored. */
+export const CORRELATION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+const correlation = new AsyncLocalStorage<string>();
+
+/** Run `fn` with `id` as the current correlation id (if it is well-formed); every log line inside carries it. */
+export function withCorrelationId<T>(id: string | undefined, fn: () => T): T {
+  return typeof id === "string" && CORRELATION_ID_PATTERN.test(id) ? correlation.run(id, fn) : fn();
+}
+
+/** The correlation id of the work being done, if any. */
+export function currentCorrelationId(): string | undefined {
+  return correlation.getStore();
+}
+
+// Every logger (children write through the root) stamps the current correlation id, so no call
+// site has to pass it. Added at write time, not in a format: formats may run after a stream's
+// buffering, outside the caller's async context.
+const writeThroughRoot = rootLogger.write.bind(rootLogger);
+rootLogger.write = ((info: unknown, ...rest: unknown[]) => {
+  const id = correlation.getStore();
+  if (id && info !== null && typeof info === "object" && (info as { correlationId?: unknown }).correlationId === undefined) {
+    (info as { correlationId?: string }).correlationId = id;
+  }
+  return (writeThroughRoot as (...args: unknown[]) => boolean)(info, ...rest);
+}) as typeof rootLogger.write;
 
 /** A child logger for one component (ledger, transport, outbox, gateway, store, …). */
 export function createLogger(component: string, meta: Record<string, unknown> = {}): Logger {

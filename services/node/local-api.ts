@@ -10,7 +10,6 @@
  * The listener is plaintext gRPC: bind it to loopback (or a host-local interface the gateway
  * shares), never to a network partners or officers' machines reach directly.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash, randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { create, fromBinary, toBinary, type DescMessage, type DescMethodUnary, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
@@ -53,7 +52,7 @@ import { Classification, MessageSchema, OfficerSchema, type Message } from "../.
 import { CampaignSchema } from "../../gen/liaison/v1/cooperation_pb.ts";
 import { SignedEnvelopeSchema } from "../../gen/liaison/v1/envelope_pb.ts";
 import { LiaisonError, ErrorLabel, GrpcStatus, isErrorCode, type ErrorCode } from "../errors/index.ts";
-import { createLogger, type Logger } from "../logging/index.ts";
+import { createLogger } from "../logging/index.ts";
 import { PARTY_ID_PATTERN, signDetached } from "../identity/index.ts";
 import { NOTICE_KINDS, searchNotices } from "../notices/index.ts";
 import {
@@ -72,7 +71,7 @@ import {
 import { getCampaignProgress, listCampaigns, type CampaignDoc } from "../campaigns/index.ts";
 import { listAssistance, type AssistanceView } from "../cases/index.ts";
 import { COLLECTIONS as LEDGER_COLLECTIONS, readCosignedCheckpoint, readEntry, readInclusionProof, readLatestCheckpoint, readTreeHead } from "../ledger/index.ts";
-import { implementService, rejectionDetail, serviceDefinition, type ServiceHandlers } from "../transport/index.ts";
+import { implementService, rejectionDetail, serviceDefinition, withCallerCorrelation, type ServiceHandlers } from "../transport/index.ts";
 import { MESSAGE_ID_PATTERN, type DeliveryState, type ReceivedEnvelopeDoc, type SentEnvelopeDoc } from "../exchange/index.ts";
 import {
   DraftStore,
@@ -240,10 +239,10 @@ export async function startLocalApi(node: LiaisonNode, options: LocalApiOptions)
   });
   server.addService(
     serviceDefinition(LocalApi),
-    withCorrelation(
+    withCallerCorrelation(
       implementService(LocalApi, api.handlers(), {
         context: (call) => api.resolveContext(call),
-        logger: correlated(createLogger("local-api", { party: node.party })),
+        logger: createLogger("local-api", { party: node.party }),
       }),
     ),
   );
@@ -263,48 +262,6 @@ export async function startLocalApi(node: LiaisonNode, options: LocalApiOptions)
   };
 }
 
-// ---------- correlation ids ----------
-
-/** The `x-correlation-id` of the call being served (the gateway sends its request's id). */
-const CORRELATION = new AsyncLocalStorage<string>();
-const CORRELATION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** Run every method inside the call's correlation id, when it sent a well-formed one. */
-function withCorrelation(impl: grpc.UntypedServiceImplementation): grpc.UntypedServiceImplementation {
-  const out: grpc.UntypedServiceImplementation = {};
-  for (const [name, fn] of Object.entries(impl)) {
-    const handler = fn as (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => void;
-    out[name] = (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-      const value = call.metadata.get("x-correlation-id")[0];
-      if (typeof value === "string" && CORRELATION_ID_PATTERN.test(value)) return CORRELATION.run(value, () => handler(call, callback));
-      return handler(call, callback);
-    };
-  }
-  return out;
-}
-
-/** A logger whose lines carry the current call's `correlationId`. */
-function correlated(logger: Logger): Logger {
-  const withId = (meta: unknown): unknown => {
-    const id = CORRELATION.getStore();
-    if (!id) return meta;
-    return meta !== null && typeof meta === "object" && !(meta instanceof Error) ? { ...meta, correlationId: id } : { correlationId: id };
-  };
-  return new Proxy(logger, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof value !== "function") return value;
-      if (prop === "log") {
-        return (level: string, message: string, meta?: unknown) => target.log(level, message, withId(meta) as object);
-      }
-      if (prop === "info" || prop === "warn" || prop === "error" || prop === "debug") {
-        return (message: string, meta?: unknown) => target[prop](message, withId(meta) as object);
-      }
-      return (value as (...args: unknown[]) => unknown).bind(target);
-    },
-  });
-}
-
 class LocalApiService {
   private readonly log;
   private readonly pathToMethod = new Map<string, LocalMethod>();
@@ -316,7 +273,7 @@ class LocalApiService {
     readonly drafts: DraftStore,
     private readonly sessionClock: () => Date,
   ) {
-    this.log = correlated(createLogger("local-api", { party: node.party }));
+    this.log = createLogger("local-api", { party: node.party });
     for (const method of LocalApi.methods) this.pathToMethod.set(`/${LocalApi.typeName}/${method.name}`, method.localName as LocalMethod);
   }
 

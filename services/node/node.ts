@@ -42,11 +42,11 @@ import { Witnessing } from "./witnessing.ts";
 import type { Receipt } from "../../gen/liaison/v1/envelope_pb.ts";
 import { LiaisonError } from "../errors/index.ts";
 import { createLogger } from "../logging/index.ts";
-import { loadIdentity, signDetached, verifyDetached, verifyPeerCertificate, type Identity, type KeyRing, type KeyRingEntry } from "../identity/index.ts";
+import { loadIdentity, signDetached, verifyDetached, type Identity, type KeyRing, type KeyRingEntry } from "../identity/index.ts";
 import { startEmbeddedStore, type EmbeddedStore } from "../store/index.ts";
 import {
   callDeadline,
-  clientCertificateOf,
+  peerTlsSocketOf,
   implementService,
   MAX_RECEIVE_MESSAGE_BYTES,
   partnerChannelCredentials,
@@ -54,6 +54,7 @@ import {
   PartnerRateLimiter,
   peerServerCredentials,
   serviceDefinition,
+  withCallerCorrelation,
 } from "../transport/index.ts";
 import { Outbox, Receiver, Sender, type SealedEnvelope, type VerifiedSigner } from "../exchange/index.ts";
 import { checkBusinessRules, initViews, projectRecorded, type DomainContext } from "../views/index.ts";
@@ -223,10 +224,7 @@ export class LiaisonNode {
     const limiter = new PartnerRateLimiter({ perSecond: config.limits.peerRequestsPerSecond, burst: config.limits.peerRequestBurst });
     const context = (call: grpc.ServerUnaryCall<Buffer, Buffer>): PeerCallContext => {
       try {
-        const certificate = clientCertificateOf(call);
-        if (!certificate) throw new LiaisonError("PEER_CERTIFICATE_MISSING", "a client certificate is required on the peer API");
-        const trusted = partners.list().map((p) => ({ party: p.party, caCertPem: p.caCertPem }));
-        const peerParty = verifyPeerCertificate(certificate, trusted, new Date(), { purpose: "clientAuth" });
+        const peerParty = partners.authenticateConnection(peerTlsSocketOf(call), new Date());
         partners.assertNotSuspended(peerParty);
         limiter.take(peerParty);
         return { peerParty };
@@ -246,7 +244,7 @@ export class LiaisonNode {
     };
     server.addService(
       serviceDefinition(PeerApi),
-      implementService(
+      withCallerCorrelation(implementService(
         PeerApi,
         countedHandlers(metrics, {
           deliver: async (request, ctx: PeerCallContext) => {
@@ -288,7 +286,7 @@ export class LiaisonNode {
           },
         }),
         { context, logger: createLogger("peer-api", { party: config.party }) },
-      ),
+      )),
     );
     const peerPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(

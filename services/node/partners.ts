@@ -6,7 +6,9 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LiaisonError } from "../errors/index.ts";
-import { loadPartners, KeyRing, type Identity, type Partner } from "../identity/index.ts";
+import type { TLSSocket } from "node:tls";
+import { loadPartners, KeyRing, verifyPeerCertificateWindow, type Identity, type Partner, type VerifiedPeerCertificate } from "../identity/index.ts";
+import { clientCertificateOf } from "../transport/index.ts";
 import { createLogger } from "../logging/index.ts";
 
 export class PartnerRegistry {
@@ -25,6 +27,9 @@ export class PartnerRegistry {
   }
 
   private suspended = new Map<string, Suspension>();
+  /** Bumped whenever the partners or suspensions are re-read: cached peer decisions die with it. */
+  private generation = 0;
+  private readonly authenticatedConnections = new WeakMap<TLSSocket, VerifiedPeerCertificate & { generation: number }>();
 
   private stamp(): string {
     return ["partners", SUSPENDED_DIR]
@@ -44,6 +49,7 @@ export class PartnerRegistry {
     const stamp = this.stamp();
     if (!force && stamp === this.lastStamp) return false;
     this.lastStamp = stamp;
+    this.generation++;
     const loaded = await loadPartners(this.identityDir);
     // Our own keys too: our receipts and envelopes must verify with the same ring.
     const ring = new KeyRing();
@@ -90,6 +96,24 @@ export class PartnerRegistry {
 
   suspension(party: string): Suspension | undefined {
     return this.suspended.get(party);
+  }
+
+  /**
+   * The partner a peer TLS connection authenticated as (its client certificate chains to that
+   * partner's CA and names that party). The decision is kept per connection — certificates cannot
+   * change on an open TLS 1.3 connection — for as long as both certificates are valid and the
+   * partner list is unchanged, so a busy connection does not re-parse X.509 on every call.
+   * Suspension is not part of it: callers check it on every call.
+   */
+  authenticateConnection(socket: TLSSocket | undefined, at: Date): string {
+    const known = socket && this.authenticatedConnections.get(socket);
+    if (known && known.generation === this.generation && at >= known.validFrom && at <= known.validTo) return known.party;
+    const certificate = clientCertificateOf(socket);
+    if (!socket || !certificate) throw new LiaisonError("PEER_CERTIFICATE_MISSING", "a client certificate is required on the peer API");
+    const trusted = this.list().map((p) => ({ party: p.party, caCertPem: p.caCertPem }));
+    const verified = verifyPeerCertificateWindow(certificate, trusted, at, { purpose: "clientAuth" });
+    this.authenticatedConnections.set(socket, { ...verified, generation: this.generation });
+    return verified.party;
   }
 
   /** Refuse a suspended partner's calls (PEER_SUSPENDED). */

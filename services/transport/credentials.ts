@@ -30,23 +30,25 @@ export function peerServerCredentials(certificatePem: string, privateKeyPem: str
 }
 
 /**
- * The DER of the client certificate presented on this call's TLS connection, if any.
- * grpc-js exposes the certificate only for connections its own TLS settings authorized, so we
- * read it from the call's HTTP/2 stream; if that is ever not reachable we return undefined and the
- * caller refuses (fail closed).
+ * The TLS connection a call arrived on. grpc-js exposes the peer certificate only for connections
+ * its own TLS settings authorized, so we reach the socket through the call's HTTP/2 stream; if that
+ * is ever not reachable we return undefined and the caller refuses (fail closed).
  */
-export function clientCertificateOf(call: grpc.ServerUnaryCall<unknown, unknown>): Buffer | undefined {
+export function peerTlsSocketOf(call: grpc.ServerUnaryCall<unknown, unknown>): TLSSocket | undefined {
   let layer: unknown = (call as unknown as { call?: unknown }).call;
   for (let depth = 0; layer && depth < 8; depth++) {
     const stream = (layer as { stream?: { session?: { socket?: TLSSocket } } }).stream;
     const socket = stream?.session?.socket;
-    if (socket && typeof socket.getPeerCertificate === "function") {
-      const raw = socket.getPeerCertificate(false)?.raw;
-      return raw && raw.length > 0 ? raw : undefined;
-    }
+    if (socket && typeof socket.getPeerCertificate === "function") return socket;
     layer = (layer as { nextCall?: unknown }).nextCall;
   }
   return undefined;
+}
+
+/** The DER of the client certificate presented on this TLS connection, if any. */
+export function clientCertificateOf(socket: TLSSocket | undefined): Buffer | undefined {
+  const raw = socket?.getPeerCertificate(false)?.raw;
+  return raw && raw.length > 0 ? raw : undefined;
 }
 
 export interface PartnerChannelOptions {

@@ -11,7 +11,7 @@ import { anyPack, anyUnpack } from "@bufbuild/protobuf/wkt";
 import { StatusSchema } from "../../gen/google/rpc/status_pb.ts";
 import { RejectionSchema, type Rejection } from "../../gen/liaison/v1/envelope_pb.ts";
 import { LiaisonError, toLiaisonError, GrpcStatus, PeerRejectedError } from "../errors/index.ts";
-import { createLogger, type Logger } from "../logging/index.ts";
+import { CORRELATION_ID_HEADER, createLogger, withCorrelationId, type Logger } from "../logging/index.ts";
 import { decodeUntrusted } from "./codec.ts";
 
 /** gRPC's own limit on one received message; larger requests get RESOURCE_EXHAUSTED before any handler. */
@@ -128,6 +128,23 @@ export function implementService<S extends DescService, Ctx>(
     };
   }
   return impl;
+}
+
+/**
+ * Run every method of a service inside the correlation id its caller sent as `x-correlation-id`
+ * metadata (the gateway's request id on the local API, the sender's on the peer API), so that
+ * every log line of the call carries it. A malformed id is ignored, not refused.
+ */
+export function withCallerCorrelation(impl: grpc.UntypedServiceImplementation): grpc.UntypedServiceImplementation {
+  const out: grpc.UntypedServiceImplementation = {};
+  for (const [name, fn] of Object.entries(impl)) {
+    const handler = fn as (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => void;
+    out[name] = (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+      const value = call.metadata.get(CORRELATION_ID_HEADER)[0];
+      return withCorrelationId(typeof value === "string" ? value : undefined, () => handler(call, callback));
+    };
+  }
+  return out;
 }
 
 /** The typed Rejection detail of a gRPC error, if the partner sent one. */

@@ -1,9 +1,10 @@
 // Transport: the peer API over gRPC with mutual TLS.
 // End-user surface first.
 export { PeerClient, type PeerClientOptions } from "./peer-client.ts";
-export { peerServerCredentials, partnerChannelCredentials, clientCertificateOf, type PartnerChannelOptions } from "./credentials.ts";
+export { peerServerCredentials, partnerChannelCredentials, clientCertificateOf, peerTlsSocketOf, type PartnerChannelOptions } from "./credentials.ts";
 export {
   implementService,
+  withCallerCorrelation,
   serviceDefinition,
   refusalMetadata,
   peerRejectionFrom,

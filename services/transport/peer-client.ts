@@ -8,6 +8,7 @@ import * as grpc from "@grpc/grpc-js";
 import { isIP } from "node:net";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { LiaisonError, ErrorLabel } from "../errors/index.ts";
+import { CORRELATION_ID_HEADER, currentCorrelationId } from "../logging/index.ts";
 import { MAX_RECEIVE_MESSAGE_BYTES, peerRejectionFrom } from "./grpc.ts";
 
 export interface PeerClientOptions {
@@ -46,13 +47,17 @@ export class PeerClient {
   /** Unary call with raw request bytes; resolves with the raw response bytes. */
   call(method: DescMethod, request: Uint8Array, timeoutMs = this.timeoutMs): Promise<Uint8Array> {
     const path = `/${method.parent.typeName}/${method.name}`;
+    // The partner logs its side of this call under the same correlation id as ours.
+    const metadata = new grpc.Metadata();
+    const correlationId = currentCorrelationId();
+    if (correlationId) metadata.set(CORRELATION_ID_HEADER, correlationId);
     return new Promise((resolve, reject) => {
       this.client.makeUnaryRequest<Buffer, Buffer>(
         path,
         (b) => b,
         (b) => b,
         Buffer.from(request.buffer, request.byteOffset, request.byteLength),
-        new grpc.Metadata(),
+        metadata,
         { deadline: Date.now() + timeoutMs },
         (error, response) => {
           if (error) reject(peerRejectionFrom(error));
