@@ -28,6 +28,8 @@ import {
   MessageRecordSchema,
   MinutesArchiveSchema,
   OfficerAccountSchema,
+  ProtectedField,
+  ProtectedFieldsSchema,
   Role,
   SearchNoticesResponseSchema,
   type LoginResponse,
@@ -209,6 +211,23 @@ const search = z.strictObject({
   since: isoDate.optional(),
   until: isoDate.optional(),
   limit: pageSize.optional(),
+});
+/** ReadProtectedFields: why, and which fields (default all). POST: the purpose stays out of URLs and access logs. */
+const PROTECTED_FIELDS = { informants: ProtectedField.INFORMANTS, victims: ProtectedField.VICTIMS } as const;
+const readProtected = z.strictObject({
+  purpose: z
+    .string()
+    .trim()
+    .min(1, "is required: state why the identities are needed")
+    .max(500, "must be at most 500 characters")
+    .describe("why the identities are needed; recorded in the node's ledger (which partners can read): name no protected party in it"),
+  fields: z
+    .array(z.enum(["informants", "victims"]))
+    .min(1, "must name at least one field when given")
+    .max(2)
+    .refine((list) => new Set(list).size === list.length, "must not name a field twice")
+    .optional()
+    .describe("informants, victims; default both"),
 });
 const minutesParams = z.strictObject({ minutesId: uuid("minutes message") });
 const campaignParams = z.strictObject({
@@ -476,6 +495,26 @@ export const ROUTES: RouteDef[] = [
         call(ctx),
       );
       return { body: json(SearchNoticesResponseSchema, result) };
+    },
+  }),
+
+  route({
+    method: "POST", path: "/api/notices/:messageId/protected", operationId: "readProtectedFields", tag: "notices", auth: true,
+    roles: "analyst; every other officer is refused (403), and every attempt, granted or refused, is recorded in the node's ledger",
+    localMethod: "ReadProtectedFields", summary: "Read the protected parties (informants, victims) of a notice, for a stated purpose",
+    description:
+      "The id is the notice's message id (its current version) or one of its updates. The node appends a `protected.read` ledger entry " +
+      "(officer, notice, fields, purpose, time; never the data) before it answers: when it cannot, nothing is returned. " +
+      "Every other route shows these fields as placeholders. The response is never cached (Cache-Control: no-store).",
+    params: messageParams, body: readProtected,
+    response: { description: "The protected parties asked for, and the ledger index of the audit entry", proto: ProtectedFieldsSchema },
+    async handle({ params, body }, ctx) {
+      const result = await ctx.api.call(
+        LocalApi.method.readProtectedFields,
+        { messageId: params.messageId, purpose: body.purpose, fields: (body.fields ?? []).map((f) => PROTECTED_FIELDS[f]) },
+        call(ctx),
+      );
+      return { body: json(ProtectedFieldsSchema, result) };
     },
   }),
 

@@ -12,7 +12,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
-import { create, fromBinary, toBinary, type DescMessage, type DescMethodUnary, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import { create, fromBinary, fromJson, toBinary, type JsonValue, type DescMessage, type DescMethodUnary, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { Binary, type Filter } from "mongodb";
 import {
@@ -40,6 +40,8 @@ import {
   MinutesSummarySchema,
   OfficerAccountSchema,
   PartnerStatusSchema,
+  ProtectedField,
+  ProtectedFieldsSchema,
   Role,
   SearchNoticesResponseSchema,
   type MinutesSummary,
@@ -49,12 +51,13 @@ import {
   type OfficerAccount,
 } from "../../gen/liaison/v1/local_pb.ts";
 import { Classification, MessageSchema, OfficerSchema, type Message } from "../../gen/liaison/v1/message_pb.ts";
+import { ProtectedPartySchema } from "../../gen/liaison/v1/notices_pb.ts";
 import { CampaignSchema } from "../../gen/liaison/v1/cooperation_pb.ts";
 import { SignedEnvelopeSchema } from "../../gen/liaison/v1/envelope_pb.ts";
 import { LiaisonError, ErrorLabel, GrpcStatus, isErrorCode, type ErrorCode } from "../errors/index.ts";
 import { createLogger } from "../logging/index.ts";
 import { PARTY_ID_PATTERN, signDetached } from "../identity/index.ts";
-import { NOTICE_KINDS, searchNotices } from "../notices/index.ts";
+import { auditEntryBytes, NOTICE_KINDS, readProtected, searchNotices, type ProtectedFieldName, type ProtectedReadAudit } from "../notices/index.ts";
 import {
   cosignMinutes,
   exportMinutesBundle,
@@ -85,6 +88,7 @@ import {
   type RoleName,
   type VerifiedAccess,
 } from "../officers/index.ts";
+import { PROTECTED_READER_ROLES } from "../officers/roles.ts";
 import type { LiaisonNode } from "./node.ts";
 
 export interface LocalApiServer {
@@ -123,6 +127,9 @@ export const METHOD_ACCESS: Record<LocalMethod, "public" | "officer" | readonly 
   getMessage: ["drafter", "approver", "analyst", "auditor"],
   listPartners: "officer",
   searchNotices: ["analyst", "auditor", "drafter", "approver"],
+  // Any officer reaches the handler, which admits PROTECTED_READER_ROLES (analyst) only: a
+  // refused attempt is recorded in the ledger like a granted read.
+  readProtectedFields: "officer",
   listMinutes: ["analyst", "auditor", "approver"],
   getMinutes: ["analyst", "auditor", "approver"],
   exportMinutesBundle: ["analyst", "auditor", "approver"],
@@ -182,6 +189,12 @@ const BEARER_PATTERN = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 500;
 const MAX_REASON_LENGTH = 2000;
+const MAX_PURPOSE_LENGTH = 500;
+const PROTECTED_FIELD_OF: Partial<Record<ProtectedField, ProtectedFieldName>> = {
+  [ProtectedField.INFORMANTS]: "informants",
+  [ProtectedField.VICTIMS]: "victims",
+};
+const PROTECTED_FIELD_TO_PROTO: Record<ProtectedFieldName, ProtectedField> = { informants: ProtectedField.INFORMANTS, victims: ProtectedField.VICTIMS };
 /** Room left in an envelope for the header the node fills and the JWS. */
 const ENVELOPE_OVERHEAD = 16 * 1024;
 
@@ -191,6 +204,39 @@ function requireId(value: string, field: string): string {
   if (value === "") throw invalid(`${field} is required`);
   if (!MESSAGE_ID_PATTERN.test(value)) throw invalid(`${field} must be a lowercase canonical UUID`);
   return value;
+}
+
+/** The stated purpose of a protected read: required, one line, at most MAX_PURPOSE_LENGTH characters. */
+function purposeOf(value: string): string {
+  const purpose = value.trim();
+  if (purpose === "") throw invalid("purpose is required: state why the identities are needed");
+  if ([...purpose].length > MAX_PURPOSE_LENGTH) throw invalid(`purpose must be at most ${MAX_PURPOSE_LENGTH} characters`);
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(purpose)) throw invalid("purpose must be one line of text, without control characters");
+  return purpose;
+}
+
+/** The fields asked for: empty = all; each a known field, once. */
+function protectedFieldsOf(values: readonly ProtectedField[]): ProtectedFieldName[] {
+  const out: ProtectedFieldName[] = [];
+  values.forEach((value, i) => {
+    const name = PROTECTED_FIELD_OF[value];
+    if (!name) throw invalid(`fields[${i}]: ${value} is not a protected field (PROTECTED_FIELD_INFORMANTS, PROTECTED_FIELD_VICTIMS)`);
+    if (out.includes(name)) throw invalid(`fields[${i}]: ${ProtectedField[value]} is named twice`);
+    out.push(name);
+  });
+  return out;
+}
+
+/** The refusal of a protected read that was decided and recorded (never naming the data). */
+function protectedRefusal(audit: ProtectedReadAudit): LiaisonError {
+  switch (audit.refusal) {
+    case "role":
+      return new LiaisonError("FORBIDDEN", `ReadProtectedFields requires the role ${PROTECTED_READER_ROLES.join(" or ")}; this attempt is recorded in the ledger`);
+    case "purpose":
+      return invalid("purpose must not quote a protected party's name or contact: it is recorded in the ledger, which partners can read; this attempt is recorded");
+    default:
+      return new LiaisonError("BUSINESS_RULE", "this node holds only the counts of these protected parties (it had no data key when it recorded them)");
+  }
 }
 
 function pageSizeOf(value: number): number {
@@ -442,10 +488,10 @@ class LocalApiService {
           createdAt: now(),
         });
         this.log.info("draft created", { draftId: doc._id, officerId: officer._id, bodyKind: doc.bodyKind });
-        return this.draft(doc);
+        return this.draft(doc, officer);
       },
       listDrafts: async ({ message }, ctx) => {
-        await signedIn(ctx);
+        const { officer } = await signedIn(ctx);
         let state: DraftStateName | undefined;
         if (message.state !== DraftState.UNSPECIFIED) {
           state = PROTO_TO_STATE.get(message.state);
@@ -458,16 +504,16 @@ class LocalApiService {
         const page = docs.slice(0, pageSize);
         const last = page[page.length - 1];
         return create(ListDraftsResponseSchema, {
-          drafts: page.map((d) => this.draft(d)),
+          drafts: page.map((d) => this.draft(d, officer)),
           nextPageToken: docs.length > pageSize && last ? encodePageToken({ t: last.createdAt.getTime(), i: last._id, d: 0, f: hash }) : "",
         });
       },
       getDraft: async ({ message }, ctx) => {
-        await signedIn(ctx);
+        const { officer } = await signedIn(ctx);
         const draftId = requireId(message.draftId, "draft_id");
         const doc = await this.drafts.get(draftId);
         if (!doc) throw new LiaisonError("NOT_FOUND", `no draft with id ${draftId}`);
-        return this.draft(doc);
+        return this.draft(doc, officer);
       },
       approveDraft: async ({ message }, ctx) => {
         const { officer } = await signedIn(ctx);
@@ -495,7 +541,7 @@ class LocalApiService {
         if ([...reason].length > MAX_REASON_LENGTH) throw invalid(`reason must be at most ${MAX_REASON_LENGTH} characters`);
         const doc = await this.drafts.reject(draftId, officerRef(officer, "approver"), reason, now());
         await this.node.ledger.append("draft.rejected", jsonBytes({ draftId, by: officer._id }));
-        return this.draft(doc);
+        return this.draft(doc, officer);
       },
 
       // Messages
@@ -577,6 +623,32 @@ class LocalApiService {
         });
       },
 
+      readProtectedFields: async ({ message }, ctx) => {
+        const { officer } = await signedIn(ctx);
+        const messageId = requireId(message.messageId, "message_id");
+        const purpose = purposeOf(message.purpose);
+        const fields = protectedFieldsOf(message.fields);
+        const read = await readProtected(
+          { ...this.node.domain, protectedReaderRoles: PROTECTED_READER_ROLES },
+          messageId,
+          { officerId: officer._id, roles: officer.roles },
+          { purpose, fields },
+        );
+        // Recorded before anything is shown: when the append fails, the call fails with it.
+        const { index } = await this.node.ledger.append("protected.read", auditEntryBytes(read.audit));
+        if (!read.granted) throw protectedRefusal(read.audit);
+        this.log.info("protected fields shown", { messageId, noticeId: read.audit.noticeId, officerId: officer._id, fields, auditLedgerIndex: index });
+        return create(ProtectedFieldsSchema, {
+          noticeId: read.audit.noticeId ?? messageId,
+          sourceMessageId: read.audit.sourceMessageId ?? "",
+          fields: read.audit.fields.map((f) => PROTECTED_FIELD_TO_PROTO[f]),
+          informants: read.informants.map((p) => fromJson(ProtectedPartySchema, p as JsonValue)),
+          victims: read.victims.map((p) => fromJson(ProtectedPartySchema, p as JsonValue)),
+          auditLedgerIndex: BigInt(index),
+          readAt: timestampFromDate(new Date(read.audit.at)),
+        });
+      },
+
       // Minutes
       listMinutes: async (_request, ctx) => {
         await signedIn(ctx);
@@ -643,7 +715,7 @@ class LocalApiService {
           createdAt: now(),
         });
         this.log.info("minutes co-signature drafted", { draftId: doc._id, minutesId, officerId: officer._id });
-        return this.draft(doc);
+        return this.draft(doc, officer);
       },
 
       // Ledger
@@ -1000,8 +1072,15 @@ class LocalApiService {
     });
   }
 
-  private draft(doc: DraftDoc): Draft {
+  /**
+   * A draft as `viewer` may see it: protected parties (informants, victims) in clear only while
+   * it awaits approval, and only to its drafter and to approvers (the two-person review of what
+   * leaves); to anyone else, and once decided, placeholders (ReadProtectedFields reads them).
+   */
+  private draft(doc: DraftDoc, viewer: OfficerDoc): Draft {
     const message = doc.state === "approved" && doc.messageId ? this.completeMessage(doc) : fromBinary(MessageSchema, doc.message.buffer);
+    const reviewing = doc.state === "awaiting_approval" && (doc.draftedBy.officerId === viewer._id || viewer.roles.includes("approver"));
+    if (!reviewing) redactProtectedParties(message);
     return create(DraftSchema, {
       draftId: doc._id,
       state: STATE_TO_PROTO[doc.state],

@@ -21,7 +21,8 @@ import { Binary } from "mongodb";
 import { LiaisonError } from "../errors/index.ts";
 import { createLogger } from "../logging/index.ts";
 import { protectedToJson, type ProtectedParties } from "./body.ts";
-import { NOTICES, type NoticeViewDoc } from "./collections.ts";
+import { NOTICE_EVENTS, NOTICES, type NoticeEventDoc, type NoticeViewDoc } from "./collections.ts";
+import { foldText, textParts } from "./search.ts";
 
 const log = createLogger("notices");
 
@@ -37,7 +38,11 @@ export interface SealedProtected {
   tag?: Binary;
 }
 
-/** Roles allowed to read protected parties unless the node configures others. */
+/**
+ * Roles allowed to read protected parties when the caller names none: a role no officer holds,
+ * so that nothing is readable by default. The local API passes the node's rule
+ * (`PROTECTED_READER_ROLES`, services/officers/roles.ts).
+ */
 export const DEFAULT_PROTECTED_READER_ROLES: readonly string[] = ["protected-reader"];
 
 function keys(dataKey: Uint8Array): { enc: Buffer; iv: Buffer } {
@@ -65,7 +70,7 @@ export function sealProtected(parties: ProtectedParties, noticeId: string, sourc
   return { state: "encrypted", ...counts, iv: new Binary(iv), ciphertext: new Binary(ciphertext), tag: new Binary(cipher.getAuthTag()) };
 }
 
-/** Decrypt a sealed value; LEDGER_CORRUPT-free: a wrong key or altered bytes is INTERNAL. */
+/** Decrypt a sealed value; a wrong key or altered bytes is INTERNAL (naming no data). */
 export function openProtected(sealed: SealedProtected, noticeId: string, dataKey: Uint8Array): { informants: unknown[]; victims: unknown[] } {
   if (sealed.state !== "encrypted" || !sealed.iv || !sealed.ciphertext || !sealed.tag) throw new TypeError("nothing sealed to open");
   const k = keys(dataKey);
@@ -85,23 +90,47 @@ export interface ProtectedReader {
   roles: readonly string[];
 }
 
+/** The protected fields of a notice. */
+export type ProtectedFieldName = "informants" | "victims";
+export const PROTECTED_FIELD_NAMES: readonly ProtectedFieldName[] = ["informants", "victims"];
+
+/** What the officer asks for, and why. */
+export interface ProtectedReadRequest {
+  /** Why the identities are needed; recorded in the audit entry of a granted read. */
+  purpose?: string;
+  /** Which fields; default all. */
+  fields?: readonly ProtectedFieldName[];
+}
+
 /**
- * What the caller appends to its ledger (entry kind `protected.read`) for every attempt, granted
- * or not. Ids only: never the data read.
+ * What the caller appends to its ledger (entry kind `protected.read`) for every decided attempt,
+ * granted or not, before it shows anything. Ids, counts and the stated purpose: never the data.
  */
 export interface ProtectedReadAudit {
   kind: "protected.read";
   at: string;
   party: string;
-  noticeId: string;
+  /** The id asked for: the notice, or one of its updates. */
+  messageId: string;
+  /** The notice, once found (absent when refused before the lookup: "role"). */
+  noticeId?: string;
+  /** The notice version the data came from. */
+  sourceMessageId?: string;
   officerId: string;
   roles: string[];
+  /** The fields asked for. */
+  fields: ProtectedFieldName[];
+  /**
+   * The stated purpose, on granted reads only: only then has the node checked (against the
+   * decrypted data) that it quotes no protected party's name or contact.
+   */
+  purpose?: string;
   granted: boolean;
-  /** Why not, when refused: "role", "redacted", "none". */
-  refusal?: string;
+  /** Why not: "role" (not a reader), "redacted" (no data key held them), "purpose" (it quotes a protected party). */
+  refusal?: "role" | "redacted" | "purpose";
+  /** How many identities of each kind were shown (0 when refused or not asked for). */
   informants: number;
   victims: number;
-  sourceMessageId?: string;
 }
 
 export type ProtectedRead =
@@ -116,37 +145,100 @@ export interface ProtectedContext {
   clock?: () => Date;
 }
 
+/** The sealed protected parties of a notice (its current version) or of one of its updates. */
+async function sealedVersion(db: Db, messageId: string): Promise<{ noticeId: string; sealed: SealedProtected }> {
+  const notice = await db.collection<NoticeViewDoc>(NOTICES).findOne({ _id: messageId }, { projection: { protected: 1 } });
+  if (notice) return { noticeId: messageId, sealed: notice.protected };
+  const event = await db.collection<NoticeEventDoc>(NOTICE_EVENTS).findOne({ _id: messageId, kind: "update" });
+  if (event?.update) return { noticeId: event.noticeId, sealed: event.update.protected };
+  throw new LiaisonError("NOT_FOUND", `no notice or notice update with id ${messageId}`);
+}
+
 /**
- * Read a notice's protected parties for an officer. Decrypts only when one of the officer's roles
- * is allowed; always returns the audit record, which the caller MUST append to the ledger before
- * it shows anything (`auditEntryBytes`). NOT_FOUND when the notice is unknown.
+ * Read a notice's protected parties for an officer. In order: the officer's roles (refused
+ * without looking the notice up), the notice (NOT_FOUND, not audited), the data key, the purpose
+ * (it must not quote a name or contact it would reveal: the ledger is served to partners).
+ * Decrypts only for an allowed role and always returns the audit record, which the caller MUST
+ * append to the ledger before it shows anything (`auditEntryBytes`).
  */
-export async function readProtected(ctx: ProtectedContext, noticeId: string, officer: ProtectedReader): Promise<ProtectedRead> {
-  const doc = await ctx.db.collection<NoticeViewDoc>(NOTICES).findOne({ _id: noticeId }, { projection: { protected: 1 } });
-  if (!doc) throw new LiaisonError("NOT_FOUND", "no such notice");
-  const sealed = doc.protected;
+export async function readProtected(ctx: ProtectedContext, messageId: string, officer: ProtectedReader, request: ProtectedReadRequest = {}): Promise<ProtectedRead> {
+  const asked = request.fields?.length ? request.fields : PROTECTED_FIELD_NAMES;
+  const fields = PROTECTED_FIELD_NAMES.filter((f) => asked.includes(f));
   const allowed = ctx.protectedReaderRoles ?? DEFAULT_PROTECTED_READER_ROLES;
   const audit: ProtectedReadAudit = {
     kind: "protected.read",
     at: (ctx.clock?.() ?? new Date()).toISOString(),
     party: ctx.self,
-    noticeId,
+    messageId,
     officerId: officer.officerId,
     roles: [...officer.roles].sort(),
+    fields,
     granted: false,
-    informants: sealed.informants,
-    victims: sealed.victims,
-    sourceMessageId: sealed.sourceMessageId,
+    informants: 0,
+    victims: 0,
   };
   if (!officer.roles.some((r) => allowed.includes(r))) {
-    log.warn("protected read refused", { noticeId, officerId: officer.officerId });
+    log.warn("protected read refused", { messageId, officerId: officer.officerId, refusal: "role" });
     return { granted: false, audit: { ...audit, refusal: "role" } };
   }
-  if (sealed.state === "none") return { granted: true, audit: { ...audit, granted: true }, informants: [], victims: [] };
-  if (sealed.state === "redacted" || !ctx.dataKey) return { granted: false, audit: { ...audit, refusal: "redacted" } };
+  const { noticeId, sealed } = await sealedVersion(ctx.db, messageId);
+  const found = { ...audit, noticeId, sourceMessageId: sealed.sourceMessageId };
+  if (sealed.state === "none") return { granted: true, audit: { ...found, granted: true, ...withPurpose(request) }, informants: [], victims: [] };
+  if (sealed.state === "redacted" || !ctx.dataKey) return { granted: false, audit: { ...found, refusal: "redacted" } };
   const opened = openProtected(sealed, noticeId, ctx.dataKey);
-  log.info("protected read", { noticeId, officerId: officer.officerId });
-  return { granted: true, audit: { ...audit, granted: true }, informants: opened.informants, victims: opened.victims };
+  if (request.purpose !== undefined && quotesProtected(request.purpose, [...opened.informants, ...opened.victims])) {
+    log.warn("protected read refused", { messageId, officerId: officer.officerId, refusal: "purpose" });
+    return { granted: false, audit: { ...found, refusal: "purpose" } };
+  }
+  const informants = fields.includes("informants") ? opened.informants : [];
+  const victims = fields.includes("victims") ? opened.victims : [];
+  log.info("protected read", { messageId, noticeId, officerId: officer.officerId, fields });
+  return {
+    granted: true,
+    audit: { ...found, granted: true, ...withPurpose(request), informants: informants.length, victims: victims.length },
+    informants,
+    victims,
+  };
+}
+
+function withPurpose(request: ProtectedReadRequest): { purpose?: string } {
+  return request.purpose === undefined ? {} : { purpose: request.purpose };
+}
+
+/** Digits of each number-like run of a text ("+84 912 000 111" → "84912000111"). */
+function numberRuns(text: string): string[] {
+  return (text.match(/[+\d][\d\s().\-/]*/g) ?? []).map((run) => run.replace(/\D/g, "")).filter((d) => d.length > 0);
+}
+
+/**
+ * Whether `text` quotes a protected party: a name of two words or more (folded: diacritics and
+ * case ignored, whole words), a Han name of two characters or more, a phone number by its last 7
+ * digits, another contact whole. Single-word names are not checked (they are ordinary words too).
+ */
+export function quotesProtected(text: string, parties: readonly unknown[]): boolean {
+  const words = ` ${textParts(text).join(" ")} `;
+  const folded = foldText(text);
+  const numbers = numberRuns(text);
+  for (const p of parties) {
+    const party = p as { names?: Array<{ fullName?: string }>; contact?: string };
+    for (const n of party.names ?? []) {
+      const ps = textParts(n.fullName ?? "");
+      const han = ps.join("");
+      if (ps.length > 0 && /^\p{Script=Han}+$/u.test(han)) {
+        if ([...han].length >= 2 && folded.includes(han)) return true;
+      } else if (ps.length >= 2 && words.includes(` ${ps.join(" ")} `)) {
+        return true;
+      }
+    }
+    const contact = (party.contact ?? "").trim();
+    const digits = contact.replace(/\D/g, "");
+    if (digits.length >= 7) {
+      if (numbers.some((run) => run.includes(digits.slice(-7)))) return true;
+    } else if ([...contact].length >= 4 && folded.includes(foldText(contact))) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** The exact bytes of the ledger entry for an audit record: canonical (sorted-key) JSON, UTF-8. */

@@ -42,14 +42,15 @@ export function foldText(text: string): string {
     .toLowerCase();
 }
 
-function parts(text: string): string[] {
+/** The folded words of a text: {@link foldText}, split on anything not a letter, digit or mark. */
+export function textParts(text: string): string[] {
   return foldText(text).split(/[^\p{L}\p{N}\p{M}]+/u).filter((p) => p !== "");
 }
 
 /** Tokens stored for one value: its parts, Han characters one by one, and the parts joined. */
 export function valueTokens(text: string): string[] {
   const out: string[] = [];
-  const ps = parts(text);
+  const ps = textParts(text);
   for (const p of ps) {
     out.push(p);
     if (HAN.test(p) && p.length > 1) for (const c of p) if (HAN.test(c)) out.push(c);
@@ -77,11 +78,11 @@ export function queryTerms(text: string): string[][] {
   if (PHONE_LIKE.test(trimmed) && digits.length >= 7) {
     const alternatives = new Set([digits, digits.replace(/^0+/, "")]);
     if (digits.length > PHONE_SUFFIX_DIGITS) alternatives.add(digits.slice(-PHONE_SUFFIX_DIGITS));
-    if (/[\s().\-/]/.test(trimmed)) alternatives.add(parts(trimmed).join(""));
+    if (/[\s().\-/]/.test(trimmed)) alternatives.add(textParts(trimmed).join(""));
     return [[...alternatives].filter((a) => a !== "")];
   }
   const out = new Map<string, string[]>();
-  for (const p of parts(trimmed)) {
+  for (const p of textParts(trimmed)) {
     if (HAN_RUN.test(p) && p.length > 1) for (const c of p) out.set(c, [c]);
     else out.set(p, [p]);
   }

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { ProtectedPartySchema } from "../../gen/liaison/v1/notices_pb.ts";
-import { auditEntryBytes, openProtected, sealProtected } from "../../services/notices/index.ts";
+import { auditEntryBytes, openProtected, quotesProtected, sealProtected } from "../../services/notices/index.ts";
 import type { ProtectedReadAudit } from "../../services/notices/index.ts";
 
 const parties = {
@@ -48,9 +48,50 @@ describe("protected parties at rest", () => {
   });
 
   it("writes the audit entry as canonical JSON without any protected data", () => {
-    const audit: ProtectedReadAudit = { kind: "protected.read", at: "2026-01-01T00:00:00.000Z", party: "VN-MPS", noticeId: N, officerId: "o1", roles: ["analyst"], granted: false, refusal: "role", informants: 1, victims: 0 };
+    const audit: ProtectedReadAudit = {
+      kind: "protected.read",
+      at: "2026-01-01T00:00:00.000Z",
+      party: "VN-MPS",
+      messageId: N,
+      noticeId: N,
+      sourceMessageId: N,
+      officerId: "o1",
+      roles: ["analyst"],
+      fields: ["victims"],
+      purpose: "victim identification for repatriation",
+      granted: true,
+      informants: 0,
+      victims: 1,
+    };
     const text = new TextDecoder().decode(auditEntryBytes(audit));
     assert.ok(text.startsWith('{"at":'));
-    assert.ok(!text.includes("Informant"));
+    assert.deepEqual(Object.keys(JSON.parse(text)), [...Object.keys(audit)].sort(), "canonical: keys sorted");
+    assert.ok(!text.includes("Informant") && !text.includes("Quyên"));
+  });
+});
+
+describe("a purpose that quotes a protected party", () => {
+  const opened = openProtected(sealProtected(parties, N, N, Buffer.alloc(32, 7)), N, Buffer.alloc(32, 7));
+  const all = [...opened.informants, ...opened.victims];
+  const chinese = [{ names: [{ fullName: "阮文甲" }], contact: "mai.tran@example.org" }];
+
+  it("is caught by a full name, whatever the case and diacritics", () => {
+    assert.ok(quotesProtected("to identify Lê Thị Quyên for repatriation", all));
+    assert.ok(quotesProtected("to identify LE THI QUYEN", all));
+    assert.ok(quotesProtected("informant tran thi informant reliability", all));
+    assert.ok(quotesProtected("核实阮文甲身份", chinese));
+  });
+
+  it("is caught by a phone number in any spacing, or another contact whole", () => {
+    assert.ok(quotesProtected("call back on 0912000111", all));
+    assert.ok(quotesProtected("call +84-912-000-111", all));
+    assert.ok(quotesProtected("write to Mai.Tran@example.org", chinese));
+  });
+
+  it("lets ordinary purposes through: references, single words that are also names, other numbers", () => {
+    assert.ok(!quotesProtected("victim identification for repatriation, case VN-MPS/THB/2026/0001", all));
+    assert.ok(!quotesProtected("Quyên", all), "a single word is not a full name");
+    assert.ok(!quotesProtected("hotline 1900 1234", all));
+    assert.ok(!quotesProtected("阮 family tracing", chinese));
   });
 });
