@@ -15,21 +15,11 @@ const VN = "VN-MPS";
 const CN = "CN-MPS";
 const KH = "KH-MOI";
 
-interface SentDoc {
-  deliveries: Record<string, { status: string }>;
-}
-
-/** Submit one notice and wait until every recipient's receipt is recorded. */
+/** Submit one notice and wait until every recipient's receipt is recorded (the outbox settles it). */
 async function roundTrip(sender: LiaisonNode, recipients: string[]): Promise<void> {
   const sealed = await sender.submit(wantedPersonNotice({ sender: sender.party, recipients }));
-  const sent = sender.db.collection<SentDoc>("envelopes_sent");
-  for (;;) {
-    const doc = await sent.findOne({ _id: sealed.messageId } as never, { projection: { deliveries: 1 } });
-    const states = recipients.map((r) => doc?.deliveries[r]?.status);
-    if (states.every((s) => s === "receipted")) return;
-    if (states.some((s) => s === "rejected")) throw new Error(`notice ${sealed.messageId} was refused`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  const states = await Promise.all(recipients.map((r) => sender.outbox.settled(sealed.messageId, r)));
+  if (states.some((s) => s === "rejected")) throw new Error(`notice ${sealed.messageId} was refused`);
 }
 
 export async function benchExchange(options: { total?: number; concurrency?: number; backlog?: number } = {}): Promise<void> {

@@ -36,6 +36,16 @@ describe("the outbox", () => {
     }
   });
 
+  it("tells a waiter when each recipient's entry is settled, also after the fact", async () => {
+    const vn = cluster.node(VN);
+    const sealed = await vn.submit(wantedPersonNotice({ sender: VN, recipients: [CN, KH], title: "settled" }));
+    const states = await Promise.all([CN, KH].map((party) => vn.outbox.settled(sealed.messageId, party)));
+    assert.deepEqual(states, ["delivered", "delivered"]);
+    const sent = await vn.db.collection("envelopes_sent").findOne({ _id: sealed.messageId as never });
+    assert.equal(sent?.deliveries[CN].status, "receipted", "settled only once the receipt is recorded");
+    assert.equal(await vn.outbox.settled(sealed.messageId, KH), "delivered", "an entry settled before the call");
+  });
+
   it("holds 500 messages while a partner is down and delivers them in order, each exactly once, when it returns", async () => {
     const vn = cluster.node(VN);
     const cn = cluster.node(CN);

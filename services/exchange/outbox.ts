@@ -12,6 +12,7 @@
  *  - `leases` {_id: "outbox:<partner>", owner, expiresAt}.
  */
 import { randomUUID } from "node:crypto";
+import { EventEmitter, once } from "node:events";
 import type { Collection, Db } from "mongodb";
 import { MongoServerError } from "mongodb";
 import { LiaisonError, isRetryable } from "../errors/index.ts";
@@ -86,6 +87,8 @@ export class Outbox {
   private readonly backoff: BackoffPolicy;
   private readonly workers = new Map<string, { wake: () => void; done: Promise<void> }>();
   private readonly lastContact = new Map<string, Date>();
+  /** Emits `${partner}:${messageId}` with the final state when an entry is settled by this process. */
+  private readonly settledEvents = new EventEmitter().setMaxListeners(0);
   private stopped = false;
 
   constructor(private readonly options: OutboxOptions) {
@@ -256,12 +259,14 @@ export class Outbox {
         { _id: entry._id },
         { $set: { state: "delivered", deliveredAt: new Date() }, $inc: { attempts: 1 }, $unset: { lastError: "" } },
       );
+      this.settledEvents.emit(`${entry.partner}:${entry.messageId}`, "delivered");
       return true;
     } catch (error) {
       const e = error instanceof LiaisonError ? error : new LiaisonError("INTERNAL", "delivery failed", { cause: error });
       if (e.hasLabel("PeerRejected")) {
         this.lastContact.set(entry.partner, new Date());
         await this.entries.updateOne({ _id: entry._id }, { $set: { state: "rejected", lastError: e.message }, $inc: { attempts: 1 } });
+        this.settledEvents.emit(`${entry.partner}:${entry.messageId}`, "rejected");
         return true;
       }
       const delay = backoffDelay(entry.attempts, this.backoff);
@@ -272,6 +277,20 @@ export class Outbox {
       );
       return false;
     }
+  }
+
+  /**
+   * Resolves with "delivered" or "rejected" once the message's entry for `partner` is settled
+   * (at once if it already is), without polling the store.
+   */
+  async settled(messageId: string, partner: string): Promise<"delivered" | "rejected"> {
+    const event = once(this.settledEvents, `${partner}:${messageId}`);
+    const entry = await this.entries.findOne({ partner, messageId }, { projection: { state: 1 } });
+    if (entry && entry.state !== "pending") {
+      this.settledEvents.emit(`${partner}:${messageId}`, entry.state);
+    }
+    const [state] = (await event) as ["delivered" | "rejected"];
+    return state;
   }
 
   /** Queue depth, oldest pending and last contact, per partner. */
