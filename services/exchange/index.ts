@@ -4,3 +4,4 @@ export { Sender, type SealedEnvelope, type SentEnvelopeDoc, type DeliveryState, 
 export { Receiver, sha256, type ReceiverOptions, type ReceivedEnvelopeDoc, type RejectionDoc } from "./receive.ts";
 export { MESSAGE_ID_PATTERN, DEFAULT_FRESHNESS, type FreshnessPolicy } from "./rules.ts";
 export type { VerifiedSigner, SignatureCheck, ReceiptSigner, LedgerAppend, RecordedEnvelope, OnRecorded } from "./ports.ts";
+export { mayDiscloseLedgerEntry, partiesOfLedgerEntry } from "./disclosure.ts";

@@ -15,6 +15,7 @@ import {
 } from "../../gen/liaison/v1/peer_pb.ts";
 import { create } from "@bufbuild/protobuf";
 import {
+  hashLeaf,
   readConsistencyProof,
   readCosignedCheckpoint,
   readEntry,
@@ -56,7 +57,7 @@ import {
   serviceDefinition,
   withCallerCorrelation,
 } from "../transport/index.ts";
-import { Outbox, Receiver, Sender, type SealedEnvelope, type VerifiedSigner } from "../exchange/index.ts";
+import { mayDiscloseLedgerEntry, Outbox, Receiver, Sender, type SealedEnvelope, type VerifiedSigner } from "../exchange/index.ts";
 import { checkBusinessRules, initViews, projectRecorded, type DomainContext } from "../views/index.ts";
 import type { NodeConfig } from "./config.ts";
 import { PartnerRegistry } from "./partners.ts";
@@ -256,7 +257,7 @@ export class LiaisonNode {
             if (!latest) throw new LiaisonError("NOT_FOUND", "no checkpoint has been signed yet");
             return create(GetCheckpointResponseSchema, { checkpoint: (await readCosignedCheckpoint(db, latest.size)) ?? latest.note });
           },
-          getEntry: async ({ message }) => {
+          getEntry: async ({ message }, ctx: PeerCallContext) => {
             const latest = await readLatestCheckpoint(db);
             const size = message.treeSize === 0n ? (latest?.size ?? 0) : Number(message.treeSize);
             const index = Number(message.index);
@@ -264,12 +265,15 @@ export class LiaisonNode {
             const entry = await readEntry(db, index);
             if (!entry) throw new LiaisonError("NOT_FOUND", `no entry ${index}`);
             const proof = await readInclusionProof(db, index, size);
+            const disclosed = mayDiscloseLedgerEntry(entry.bytes, ctx.peerParty);
             return create(GetEntryResponseSchema, {
               index: BigInt(index),
               kind: entry.kind,
-              entry: entry.bytes,
+              entry: disclosed ? entry.bytes : new Uint8Array(0),
               treeSize: BigInt(size),
               inclusionProof: proof.proof,
+              leafHash: hashLeaf(entry.bytes),
+              withheld: !disclosed,
             });
           },
           getConsistencyProof: async ({ message }) => {
