@@ -18,6 +18,8 @@ import { LocalApiConnection } from "./client.ts";
 import { buildOpenApi } from "./openapi.ts";
 import { ROUTES, type RouteContext, type RouteDef, type RouteResult } from "./routes.ts";
 import { parseJsonBody, validate } from "./validation.ts";
+import { trustRoutes } from "./trust.ts";
+import { browserVerifier } from "./verifier/build.ts";
 
 export interface GatewayOptions {
   /** "host:port" of the node's local API. */
@@ -26,6 +28,12 @@ export interface GatewayOptions {
   tlsKeyPem: string;
   host: string;
   port: number;
+  /**
+   * This party's CA certificate (it must have issued `tlsCertPem`): the console then pins this
+   * party's CA too when it verifies a minutes bundle in the browser. Partners' CAs are pinned by
+   * the fingerprints the node onboarded them with.
+   */
+  caCertPem?: string;
   /** Largest JSON body accepted (default 6 MiB: a draft with attachments, base64). */
   bodyLimit?: number;
 }
@@ -248,9 +256,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       },
     });
   };
-  for (const def of ROUTES) register(def);
+  const routes = [...ROUTES, ...trustRoutes(options)];
+  for (const def of routes) register(def);
 
-  const openapi = JSON.stringify(buildOpenApi(ROUTES, "1"));
+  const openapi = JSON.stringify(buildOpenApi(routes, "1"));
   app.get("/openapi.json", async (_request, reply) => reply.type("application/json; charset=utf-8").send(openapi));
 
   const files = consoleFiles();
@@ -260,6 +269,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (path === "index.html") continue;
     app.get(`/assets/${path}`, async (_request, reply) => reply.type(file.type).header("cache-control", "no-cache").send(file.data));
   }
+  // The minutes-bundle verifier, compiled from the node's own code on first use (gateway/verifier/).
+  app.get("/assets/verifier.js", async (request, reply) => {
+    const verifier = await browserVerifier();
+    reply.type(CONTENT_TYPES[".js"]!).header("cache-control", "no-cache").header("etag", verifier.etag);
+    return request.headers["if-none-match"] === verifier.etag ? reply.code(304).send() : reply.send(Buffer.from(verifier.code));
+  });
 
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();

@@ -25,14 +25,15 @@ async function send(method, path, body) {
     init.body = "{}";
   }
   const res = await fetch(path, init);
-  const text = await res.text();
-  let json;
+  return { res, json: parseBody(await res.text()) };
+}
+
+function parseBody(text) {
   try {
-    json = text ? JSON.parse(text) : {};
+    return text ? JSON.parse(text) : {};
   } catch {
-    json = { code: "INTERNAL", message: text.slice(0, 200) };
+    return { code: "INTERNAL", message: text.slice(0, 200) };
   }
-  return { res, json };
 }
 
 let refreshing;
@@ -57,6 +58,16 @@ export async function api(method, path, body) {
 }
 
 export const get = (path) => api("GET", path);
+
+/** The exact bytes of a download (e.g. a minutes bundle), with the same refresh-once on 401. */
+export async function getBytes(path) {
+  const once = () => fetch(path, { credentials: "same-origin" });
+  let res = await once();
+  if (res.status === 401 && (await refresh())) res = await once();
+  if (res.status === 401) onSignedOut();
+  if (!res.ok) throw new ApiError(res.status, parseBody(await res.text()));
+  return new Uint8Array(await res.arrayBuffer());
+}
 export const post = (path, body) => api("POST", path, body);
 
 export function query(params) {

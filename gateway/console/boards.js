@@ -1,9 +1,11 @@
 // Cases and assistance, joint campaigns, minutes: boards from the node's own views (the local
 // API's ListAssistance, ListCampaigns/GetCampaignProgress, ListMinutes), and the co-sign action.
 import { h, clear, notice } from "./dom.js";
-import { t, formatDateTime, formatDate, formatNumber } from "./i18n.js";
+import { progressChart } from "./charts.js";
+import { checkingBadge, knownFingerprints, verificationBadge, verifyMinutesBundle } from "./verification.js";
+import { t, formatDateTime, formatDate, formatNumber, formatPercent } from "./i18n.js";
 import { get, post, query } from "./api.js";
-import { context, errorBox, hasRole } from "./app.js";
+import { context, errorBox, hasRole, partyName } from "./app.js";
 import { localized } from "./render.js";
 
 async function all(kind) {
@@ -51,7 +53,7 @@ export async function casesView() {
   );
 }
 
-/** Each campaign's objectives with the joint result per party (the node's view), as bars toward the target. */
+/** Each campaign's objectives with the joint result per party (the node's view): an SVG chart and the figures as a table. */
 export async function campaignsView() {
   const { campaigns } = await get("/api/campaigns");
   const progress = await Promise.all((campaigns ?? []).map((c) => get(`/api/campaigns/${encodeURIComponent(c.campaign.campaignId)}`)));
@@ -59,26 +61,31 @@ export async function campaignsView() {
     const body = p.campaign?.campaign ?? {};
     const parties = body.parties ?? [];
     const described = new Map((body.objectives ?? []).map((o) => [o.metric, o.description]));
-    const rows = (p.objectives ?? []).map((o) => {
-      const perParty = o.byParty ?? {};
-      const sum = Number(o.achieved ?? 0);
-      const target = Number(o.target ?? 0);
-      const meter = h("meter", { min: "0", max: String(target || 1), value: String(Math.min(sum, target || sum)), "aria-label": `${o.metric}: ${sum} / ${target}` });
-      return h(
+    const objectives = (p.objectives ?? []).map((o) => ({
+      metric: o.metric,
+      label: localized(described.get(o.metric)) || o.metric,
+      target: Number(o.target ?? 0),
+      achieved: Number(o.achieved ?? 0),
+      byParty: Object.fromEntries(Object.entries(o.byParty ?? {}).map(([party, v]) => [party, Number(v)])),
+    }));
+    const rows = objectives.map((o) =>
+      h(
         "tr",
         {},
-        h("td", {}, h("code", {}, o.metric), h("div.small.muted", {}, localized(described.get(o.metric)))),
-        parties.map((party) => h("td.num", {}, formatNumber(Number(perParty[party] ?? 0)))),
-        h("td.num", {}, h("strong", {}, formatNumber(sum))),
-        h("td.num", {}, formatNumber(target)),
-        h("td.progress", {}, meter, h("span.small", {}, target ? ` ${Math.round(Number(o.ratio ?? 0) * 100)}%` : "")),
-      );
-    });
+        h("td", {}, h("code", {}, o.metric), h("div.small.muted", {}, o.label === o.metric ? "" : o.label)),
+        parties.map((party) => h("td.num", {}, formatNumber(o.byParty[party] ?? 0))),
+        h("td.num", {}, h("strong", {}, formatNumber(o.achieved))),
+        h("td.num", {}, formatNumber(o.target)),
+        h("td.num", {}, o.target ? formatPercent(o.achieved / o.target) : "—"),
+      ),
+    );
+    const name = localized(body.name) || body.campaignId;
     return h(
       "div.card",
       {},
-      h("h2", {}, localized(body.name) || body.campaignId, " ", h("span.muted.small", {}, body.campaignId)),
+      h("h2", {}, name, " ", h("span.muted.small", {}, body.campaignId)),
       h("p.meta", {}, `${formatDate(body.startsAt)} – ${formatDate(body.endsAt)} · ${parties.join(", ")}`),
+      objectives.length ? h("figure.chart-figure", {}, progressChart({ title: name, parties, partyName, objectives }), h("figcaption.small.muted", {}, t("chart.caption"))) : null,
       table([t("form.metric"), ...parties, t("boards.joint"), t("field.target"), t("boards.progress")], rows),
     );
   });
@@ -114,7 +121,7 @@ export async function minutesView() {
       h("td", {}, h("a", { href: `#/messages/${m.minutesMessageId}` }, localized(m.title) || m.minutesMessageId), h("div.small.muted", {}, m.host)),
       h("td.nowrap", {}, formatDate(m.createdAt)),
       h("td", {}, h("ul.deliveries", {}, parties.map((p) => h("li", {}, h("span.party-code", {}, p), " ", signed.has(p) ? h("span.chip.receipted", {}, t("boards.cosigned")) : h("span.chip.pending", {}, t("boards.awaitingCosignature")))))),
-      h("td", {}, m.complete ? h("span.chip.receipted.badge-complete", {}, `✓ ${t("boards.complete")}`) : h("span.chip.pending", {}, t("boards.incomplete"))),
+      h("td.verification", { "aria-live": "polite", dataset: { minutes: m.minutesMessageId } }, checkingBadge()),
       h(
         "td.nowrap",
         {},
@@ -124,12 +131,37 @@ export async function minutesView() {
       ),
     );
   });
-  return h(
+  const page = h(
     "section",
     {},
     h("div.page-head", {}, h("h1", {}, t("nav.minutes"))),
     h("p.lead.small", {}, t("boards.minutesNote", { party })),
+    h("p.small", {}, t("verify.note")),
     status,
-    table([t("form.meetingNumber"), t("f.title"), t("f.recordedAt"), t("boards.cosignatures"), t("f.status"), t("minutes.actions")], rows),
+    table([t("form.meetingNumber"), t("f.title"), t("f.recordedAt"), t("boards.cosignatures"), t("verify.column"), t("minutes.actions")], rows),
   );
+  void verifyRows(page);
+  return page;
+}
+
+/** Each row's bundle downloaded and verified in this browser, one after another; the badge shows the outcome. */
+async function verifyRows(page) {
+  const cells = [...page.querySelectorAll("td.verification")];
+  let trust;
+  try {
+    trust = await knownFingerprints();
+  } catch (err) {
+    for (const cell of cells) clear(cell).append(...verificationBadge(undefined, undefined, err).filter(Boolean));
+    return;
+  }
+  for (const cell of cells) {
+    let result;
+    let error;
+    try {
+      result = await verifyMinutesBundle(cell.dataset.minutes, trust.pins);
+    } catch (err) {
+      error = err;
+    }
+    clear(cell).append(...verificationBadge(result, trust, error).filter(Boolean));
+  }
 }

@@ -65,3 +65,16 @@ export function select(name, options, value) {
 export function notice(kind, text, extra) {
   return h(`div.notice.${kind}`, { role: kind === "error" ? "alert" : "status" }, h("p", {}, text), extra ?? null);
 }
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** svg("rect", { x: 0, … }, ...children): an SVG element (attributes only; text children as text nodes). */
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attrs ?? {})) {
+    if (value === undefined || value === null || value === false) continue;
+    el.setAttribute(name, String(value));
+  }
+  append(el, children);
+  return el;
+}

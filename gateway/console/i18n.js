@@ -37,6 +37,75 @@ const ROWS = {
     "Chữ ký đồng ký theo ghi nhận của {party}; mỗi chữ ký đã được nút kiểm tra bằng khóa của bên ký khi nhận.",
     "{party} 记录的会签；每份会签在收到时均已由节点用会签方密钥验证。",
   ],
+  "verify.note": [
+    "Each bundle is downloaded and checked here, in your browser, by the node's own verification code: every signature over the exact bytes, with a key its party's CA attested and valid at the message's time; every co-signature over these exact minutes; the ledger inclusion proofs; each CA against the fingerprint this node knows.",
+    "Chaque dossier est téléchargé et vérifié ici, dans votre navigateur, par le code de vérification du nœud : chaque signature sur les octets exacts, avec une clé attestée par l'AC de sa partie et valide à la date du message ; chaque cosignature sur ce procès-verbal exact ; les preuves d'inclusion au registre ; chaque AC contre l'empreinte que ce nœud connaît.",
+    "Mỗi gói hồ sơ được tải về và kiểm tra ngay tại trình duyệt của bạn bằng chính mã kiểm tra của nút: từng chữ ký trên đúng các byte, bằng khóa do CA của bên đó chứng thực và còn hiệu lực tại thời điểm thông điệp; từng chữ ký đồng ký trên đúng biên bản này; các bằng chứng ghi sổ cái; từng CA so với dấu vân tay mà nút này biết.",
+    "每个证据包都在您的浏览器中下载并由节点自身的验证代码核验：每个签名均针对原始字节，使用该方CA认证且在消息时间有效的密钥；每份会签均针对本纪要的原始字节；账本包含证明；每个CA均与本节点所知的指纹比对。",
+  ],
+  "verify.column": ["Verified in your browser", "Vérifié dans votre navigateur", "Kiểm tra tại trình duyệt", "浏览器验证"],
+  "verify.checking": ["Checking in your browser…", "Vérification dans votre navigateur…", "Đang kiểm tra trong trình duyệt…", "正在浏览器中验证…"],
+  "verify.complete": ["Complete — verified in your browser", "Complet — vérifié dans votre navigateur", "Đầy đủ — đã kiểm tra trong trình duyệt của bạn", "会签完成 — 已在您的浏览器中验证"],
+  "verify.incomplete": [
+    "Incomplete — verified in your browser; awaiting {parties}",
+    "Incomplet — vérifié dans votre navigateur ; en attente de {parties}",
+    "Chưa đủ — đã kiểm tra trong trình duyệt; còn chờ {parties}",
+    "会签未完成 — 已在您的浏览器中验证；尚待 {parties}",
+  ],
+  "verify.failed": ["Verification failed in your browser", "Échec de la vérification dans votre navigateur", "Kiểm tra trong trình duyệt không đạt", "浏览器验证未通过"],
+  "verify.unavailable": ["Could not check in your browser", "Vérification impossible dans votre navigateur", "Không thể kiểm tra trong trình duyệt", "无法在浏览器中验证"],
+  "verify.how": ["What your browser checked", "Ce que votre navigateur a vérifié", "Những gì trình duyệt đã kiểm tra", "浏览器核验的内容"],
+  "verify.envelopes": [
+    "Every envelope's signature verified over its exact bytes with a key attested by its party's CA and valid at the message's time.",
+    "La signature de chaque enveloppe vérifiée sur ses octets exacts avec une clé attestée par l'AC de sa partie et valide à la date du message.",
+    "Chữ ký của mọi phong bì được kiểm tra trên đúng các byte, bằng khóa do CA của bên đó chứng thực và còn hiệu lực tại thời điểm thông điệp.",
+    "每个信封的签名均已针对其原始字节、使用该方CA认证且在消息时间有效的密钥核验。",
+  ],
+  "verify.minutesHash": ["SHA-256 of the minutes bytes:", "SHA-256 des octets du procès-verbal :", "SHA-256 của các byte biên bản:", "纪要字节的 SHA-256："],
+  "verify.cosignature": [
+    "{party}: co-signature by {officer} ({time}) verified over these exact minutes, key {kid}…",
+    "{party} : cosignature de {officer} ({time}) vérifiée sur ce procès-verbal exact, clé {kid}…",
+    "{party}: chữ ký đồng ký của {officer} ({time}) đã được kiểm tra trên đúng biên bản này, khóa {kid}…",
+    "{party}：{officer}（{time}）的会签已针对本纪要原始字节核验，密钥 {kid}…",
+  ],
+  "verify.proofs": [
+    "Ledger inclusion proofs recomputed to their root: {count}",
+    "Preuves d'inclusion au registre recalculées jusqu'à leur racine : {count}",
+    "Bằng chứng ghi sổ cái được tính lại đến gốc: {count}",
+    "重新计算至根哈希的账本包含证明：{count}",
+  ],
+  "verify.caHeading": ["Each party's CA fingerprint (SHA-256)", "Empreinte de l'AC de chaque partie (SHA-256)", "Dấu vân tay CA của từng bên (SHA-256)", "各方CA指纹（SHA-256）"],
+  "verify.pinned": ["matches the fingerprint this node onboarded", "conforme à l'empreinte enregistrée par ce nœud", "khớp với dấu vân tay nút này đã tiếp nhận", "与本节点接入时的指纹一致"],
+  "verify.own": ["this node's own CA", "l'AC de ce nœud", "CA của chính nút này", "本节点自身的CA"],
+  "verify.unpinned": ["not known to this node: compare out of band", "inconnue de ce nœud : à comparer par un autre canal", "nút này chưa biết: hãy đối chiếu qua kênh khác", "本节点未知：请通过其他渠道比对"],
+  "verify.code.ENVELOPE_MALFORMED": ["The bundle or one of its envelopes is not well-formed.", "Le dossier ou l'une de ses enveloppes est mal formé.", "Gói hồ sơ hoặc một phong bì không đúng định dạng.", "证据包或其中某个信封格式不正确。"],
+  "verify.code.SIGNATURE_INVALID": [
+    "A signature does not verify over the bytes in the bundle: they were altered, or signed with another key.",
+    "Une signature ne se vérifie pas sur les octets du dossier : ils ont été modifiés, ou signés avec une autre clé.",
+    "Có chữ ký không khớp với các byte trong gói: dữ liệu đã bị sửa, hoặc được ký bằng khóa khác.",
+    "有签名无法针对证据包中的字节验证：内容已被篡改，或由其他密钥签署。",
+  ],
+  "verify.code.ALGORITHM_NOT_ALLOWED": ["A signature uses an algorithm Liaison does not accept.", "Une signature utilise un algorithme refusé par Liaison.", "Có chữ ký dùng thuật toán Liaison không chấp nhận.", "有签名使用了 Liaison 不接受的算法。"],
+  "verify.code.ATTESTATION_INVALID": ["A signing key is not validly attested by its party's CA.", "Une clé de signature n'est pas valablement attestée par l'AC de sa partie.", "Có khóa ký không được CA của bên đó chứng thực hợp lệ.", "有签名密钥未获其所属方CA的有效认证。"],
+  "verify.code.FINGERPRINT_MISMATCH": ["A party's CA is not the one this node onboarded.", "L'AC d'une partie n'est pas celle que ce nœud a enregistrée.", "CA của một bên không phải CA mà nút này đã tiếp nhận.", "某方的CA与本节点接入时的不一致。"],
+  "verify.code.KEY_UNKNOWN": ["A message is signed with a key not attested for its party.", "Un message est signé avec une clé non attestée pour sa partie.", "Có thông điệp được ký bằng khóa không được chứng thực cho bên đó.", "有消息使用未获该方认证的密钥签署。"],
+  "verify.code.KEY_NOT_VALID_AT_TIME": ["A message is signed with a key that was not valid at the message's time.", "Un message est signé avec une clé non valide à sa date.", "Có thông điệp được ký bằng khóa không còn hiệu lực tại thời điểm đó.", "有消息使用在消息时间无效的密钥签署。"],
+  "verify.code.BUSINESS_RULE": ["The co-signatures do not match these minutes, or a party is missing.", "Les cosignatures ne correspondent pas à ce procès-verbal, ou une partie manque.", "Chữ ký đồng ký không khớp với biên bản này, hoặc thiếu một bên.", "会签与本纪要不符，或缺少某方会签。"],
+  "verify.code.PROOF_INCONSISTENT": ["A ledger inclusion proof does not lead to its root.", "Une preuve d'inclusion au registre ne mène pas à sa racine.", "Có bằng chứng ghi sổ cái không dẫn đến gốc của nó.", "有账本包含证明无法推导出其根哈希。"],
+  "chart.title": ["Progress toward each objective, by party: {campaign}", "Avancement vers chaque objectif, par partie : {campaign}", "Tiến độ từng mục tiêu theo từng bên: {campaign}", "各目标进度（按参与方）：{campaign}"],
+  "chart.row": [
+    "{objective}: {achieved} of {target} ({percent}); {parties}.",
+    "{objective} : {achieved} sur {target} ({percent}) ; {parties}.",
+    "{objective}: {achieved} trên {target} ({percent}); {parties}.",
+    "{objective}：{achieved}／{target}（{percent}）；{parties}。",
+  ],
+  "chart.target": ["target {value}", "objectif {value}", "mục tiêu {value}", "目标 {value}"],
+  "chart.caption": [
+    "Each bar stacks the parties' reported results toward the joint target (the dashed line). The same figures are in the table below.",
+    "Chaque barre empile les résultats déclarés des parties vers l'objectif commun (trait pointillé). Les mêmes chiffres figurent dans le tableau ci-dessous.",
+    "Mỗi thanh cộng dồn kết quả báo cáo của các bên hướng tới mục tiêu chung (đường nét đứt). Số liệu giống hệt có trong bảng dưới đây.",
+    "每个条形图按参与方叠加其上报成果，对照联合目标（虚线）。相同数据见下表。",
+  ],
   "login.title": ["Sign in", "Connexion", "Đăng nhập", "登录"],
   "login.username": ["Username", "Identifiant", "Tên đăng nhập", "用户名"],
   "login.password": ["Password", "Mot de passe", "Mật khẩu", "密码"],
@@ -449,4 +518,9 @@ export function formatDate(iso) {
 
 export function formatNumber(n) {
   return new Intl.NumberFormat(locale()).format(Number(n));
+}
+
+/** A ratio (0.59) as a percentage in the officer's locale (59 %, 59%). */
+export function formatPercent(ratio) {
+  return new Intl.NumberFormat(locale(), { style: "percent", maximumFractionDigits: 0 }).format(Number(ratio));
 }

@@ -3,17 +3,24 @@
  * against real gateways and real nodes: sign in, draft a wanted-person notice with names in three
  * scripts, approve it as another officer, see it arrive in the partner's inbox with its receipt;
  * the drafter-approver sees no approve button on their own draft; search across diacritics and
- * scripts; switch language. Screenshots of each main page go to docs/screenshots/ when
- * LIAISON_SCREENSHOTS=1 (otherwise to a temporary folder).
+ * scripts; switch language; campaign progress as an accessible SVG chart; minutes co-signed on
+ * three nodes and their bundle verified in the browser by the node's own verifier (and refused
+ * there when one byte of it is flipped, or when a CA is not the one the node onboarded), with the
+ * browser build checked against the Node verifier. Screenshots of each main page go to
+ * docs/screenshots/ when LIAISON_SCREENSHOTS=1 (otherwise to a temporary folder).
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { startCluster, type Cluster } from "../support/cluster.ts";
+import { startGateway, type Gateway } from "../../gateway/index.ts";
+import { buildBrowserVerifier } from "../../gateway/verifier/build.ts";
+import { loadIdentity } from "../../services/identity/index.ts";
+import { verifyMinutesBundle } from "../../services/minutes/index.ts";
 import { eventually, http, makeOfficer, openSite, PASSWORD, signIn as apiSignIn, wantedPersonDraft, type Site } from "./support.ts";
 
 const CHROMIUM = process.env.LIAISON_CHROMIUM ?? "/usr/bin/chromium";
@@ -29,8 +36,20 @@ let vn: Site;
 let cn: Site;
 let kh: Site;
 let browser: Browser;
+let vnOwnCaGateway: Gateway;
 let minutesId: string;
 const cosigners: Record<string, { drafter: string; approver: string }> = {};
+
+/** The bundle text with one byte of the signed Minutes message flipped (inside minutes_envelope, re-encoded). */
+function flipMinutesByte(text: string): string {
+  const bundle = JSON.parse(text);
+  const envelope = Buffer.from(bundle.minutes_envelope, "base64");
+  const at = envelope.indexOf(Buffer.from("9th Ministerial Conference"));
+  assert.ok(at > 0, "the title is in the envelope");
+  envelope[at] = envelope[at]! ^ 0x01; // "9th" → "8th"
+  bundle.minutes_envelope = envelope.toString("base64");
+  return JSON.stringify(bundle);
+}
 
 /** Draft as one officer, approve as another; the message id. */
 async function sendVia(site: Site, drafter: string, approver: string, message: Record<string, unknown>): Promise<string> {
@@ -93,6 +112,18 @@ describe("the console in headless Chromium", { skip, timeout: 240_000 }, () => {
     const { chromium } = await import("playwright-core");
     cluster = await startCluster([VN, CN, KH]);
     vn = await openSite(cluster, VN);
+    // VN-MPS's console is served by a gateway that also knows VN-MPS's own CA
+    // (GatewayOptions.caCertPem), so that the browser pins every party's CA, its own included.
+    const vnIdentity = await loadIdentity(cluster.folders.get(VN)!.identityDir);
+    vnOwnCaGateway = await startGateway({
+      localApiAddress: `127.0.0.1:${vn.localApi.port}`,
+      tlsCertPem: vnIdentity.tlsCertPem,
+      tlsKeyPem: vnIdentity.tlsKeyPem,
+      caCertPem: vnIdentity.caCertPem,
+      host: "127.0.0.1",
+      port: 0,
+    });
+    vn.gateway = vnOwnCaGateway;
     cn = await openSite(cluster, CN);
     kh = await openSite(cluster, KH);
     await makeOfficer(vn, "tran.thi.b", ["drafter"]);
@@ -196,6 +227,7 @@ describe("the console in headless Chromium", { skip, timeout: 240_000 }, () => {
   });
   after(async () => {
     await browser?.close();
+    await vnOwnCaGateway?.close();
     await vn?.close();
     await cn?.close();
     await kh?.close();
@@ -315,12 +347,21 @@ describe("the console in headless Chromium", { skip, timeout: 240_000 }, () => {
       await arrests.waitFor();
       return (await arrests.locator("strong").textContent()) === "117" ? true : undefined;
     }, 20_000, "both reports counted");
-    assert.equal(await arrests.locator("meter").getAttribute("value"), "117");
+    // The chart: an image named by its title, described in words (every figure), a bar segment per party.
+    const chart = page.getByRole("img", { name: /Progress toward each objective, by party: Joint campaign against cross-border drug trafficking 2026/ });
+    await chart.waitFor();
+    const described = await chart.evaluate((el) => el.querySelector("desc")!.textContent);
+    assert.match(described ?? "", /Suspects arrested: 117 of 200 \(59%\); CN-MPS 46, VN-MPS 71, KH-MOI 0\./);
+    assert.match(described ?? "", /Drugs seized \(kg\): 278\.5 of 500 \(56%\)/);
+    assert.equal(await chart.locator("rect title", { hasText: "VN-MPS: 71" }).count(), 1);
     await shot(page, "12-campaigns");
+    await page.locator("#lang").selectOption("vi");
+    await page.getByRole("img", { name: /Tiến độ từng mục tiêu theo từng bên/ }).waitFor();
+    assert.match((await page.getByRole("img", { name: /Tiến độ/ }).evaluate((el) => el.querySelector("desc")!.textContent)) ?? "", /117 trên 200/);
+    await page.locator("#lang").selectOption("en");
     await page.getByRole("link", { name: "Minutes archive" }).click();
     const minutes = page.locator("tr", { hasText: "9th Ministerial Conference" });
-    await minutes.waitFor();
-    assert.equal(await minutes.getByText("Incomplete").count(), 1, "no co-signature yet");
+    await minutes.getByText("Incomplete — verified in your browser; awaiting VN-MPS, CN-MPS, KH-MOI").waitFor();
     await shot(page, "13-minutes");
     await context.close();
   });
@@ -355,15 +396,81 @@ describe("the console in headless Chromium", { skip, timeout: 240_000 }, () => {
     await eventually(async () => {
       await page.getByRole("link", { name: "Minutes archive" }).click();
       await row.waitFor();
-      return (await row.getByText("✓ Complete").count()) === 1 ? true : undefined;
-    }, 30_000, "every party's co-signature at VN-MPS");
+      await row.locator(".badge-checking").waitFor({ state: "detached" });
+      return (await row.getByText("✓ Complete — verified in your browser").count()) === 1 ? true : undefined;
+    }, 30_000, "every party's co-signature at VN-MPS, verified in the browser");
     assert.equal(await row.getByText("Co-signed").count(), 3);
     assert.equal(await row.getByRole("button", { name: "Co-sign" }).count(), 0);
+    // What the browser checked: three co-signatures, four inclusion proofs, every CA pinned.
+    await row.getByText("What your browser checked").click();
+    assert.equal(await row.getByText(/co-signature by .* verified over these exact minutes/).count(), 3);
+    await row.getByText("Ledger inclusion proofs recomputed to their root: 4").waitFor();
+    assert.equal(await row.getByText("matches the fingerprint this node onboarded").count(), 2);
+    assert.equal(await row.getByText("this node's own CA").count(), 1);
     await shot(page, "14-minutes-complete");
     const bundle = await http(vn, "GET", `/api/minutes/${minutesId}/bundle`, { token: (await apiSignIn(vn, "pham.van.c")).accessToken });
     assert.equal(bundle.status, 200);
     assert.equal(JSON.parse(bundle.text).cosignature_envelopes.length, 3);
+
+    // One flipped byte of the signed minutes inside the bundle the page downloads: the badge names the failure.
+    await page.route("**/api/minutes/*/bundle", async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, body: Buffer.from(flipMinutesByte(await response.text())) });
+    });
+    await page.reload();
+    await row.getByText("✗ Verification failed in your browser").waitFor();
+    await row.getByText("SIGNATURE_INVALID").waitFor();
+    assert.equal(await row.getByText("verified in your browser").count(), 0);
+    await shot(page, "15-minutes-tampered");
+    await page.unroute("**/api/minutes/*/bundle");
+
+    // A CA that is not the one this node onboarded (the node's known fingerprint of CN-MPS altered): refused.
+    await page.route("**/api/trust/ca-fingerprints", async (route) => {
+      const response = await route.fetch();
+      const known = await response.json();
+      known.partners[CN] = "00".repeat(32);
+      await route.fulfill({ response, json: known });
+    });
+    await page.reload();
+    await row.getByText("FINGERPRINT_MISMATCH").waitFor();
+    await row.getByText("the CA of CN-MPS is not the one expected").waitFor();
+    await page.unroute("**/api/trust/ca-fingerprints");
+    assert.deepEqual((page as any).problems.filter((p: string) => !/status of 40[13]/.test(p)), []);
     await context.close();
+  });
+
+  it("runs the same verifier in the browser as in Node: the browser build agrees with the Node verifier on the bundle and on flipped bytes", { timeout: 120_000 }, async () => {
+    const token = (await apiSignIn(vn, "pham.van.c")).accessToken;
+    const bundle = (await http(vn, "GET", `/api/minutes/${minutesId}/bundle`, { token })).bytes;
+    const known = (await http(vn, "GET", "/api/trust/ca-fingerprints", { token })).json;
+    const pins = { ...known.partners, [VN]: known.ownFingerprint };
+    assert.equal(Object.keys(pins).length, 3);
+    const built = await buildBrowserVerifier();
+    const file = join(mkdtempSync(join(tmpdir(), "liaison-verifier-")), "verifier.mjs");
+    writeFileSync(file, built.code);
+    const browserBuild = await import(file);
+    const inNode = (bytes: Uint8Array) =>
+      verifyMinutesBundle(bytes, { trustedCaFingerprints: pins, allowIncomplete: true }).then(
+        (r) => `ok ${r.complete} ${r.cosignatures.length} ${r.inclusionProofsVerified}`,
+        (e: { code: string }) => e.code,
+      );
+    const inBrowserBuild = (bytes: Uint8Array) =>
+      browserBuild.verifyBundle(bytes, pins).then((r: any) => (r.ok ? `ok ${r.report.complete} ${r.report.cosignatures.length} ${r.report.inclusionProofsVerified}` : r.code));
+    assert.equal(await inNode(new Uint8Array(bundle)), "ok true 3 4");
+    assert.equal(await inBrowserBuild(new Uint8Array(bundle)), "ok true 3 4");
+    for (let i = 0; i < 80; i++) {
+      const flipped = new Uint8Array(bundle);
+      const at = Math.floor(((i + 0.5) * flipped.length) / 80);
+      flipped[at] = flipped[at]! ^ 0x01;
+      const [node, browserSide] = [await inNode(flipped), await inBrowserBuild(flipped)];
+      assert.ok(!node.startsWith("ok"), `byte ${at} flipped: refused in Node`);
+      // One known difference: a CA certificate that OpenSSL (Node) refuses to parse but node-forge
+      // (the browser build) parses is then refused there by its pinned fingerprint instead.
+      if (!(node === "ATTESTATION_INVALID" && browserSide === "FINGERPRINT_MISMATCH")) assert.equal(browserSide, node, `byte ${at} flipped: same outcome`);
+    }
+    // Only the node's own modules, the shims and the libraries named in gateway/verifier/build.ts are in it.
+    assert.ok(built.sources.includes("services/minutes/bundle.ts"));
+    assert.deepEqual(built.sources.filter((s) => !/^(services|gen|gateway\/verifier)\//.test(s)), []);
   });
 
   it("switches every label to Chinese, Vietnamese and French, with dates in the officer's locale", { timeout: 60_000 }, async () => {
