@@ -13,7 +13,8 @@ import { MongoClient } from "mongodb";
 import { LiaisonError } from "../errors/index.ts";
 import { startEmbeddedStore } from "../store/index.ts";
 import { deriveKeys, keyCheckPasses, manifestMacMatches } from "./crypto.ts";
-import { openBackup, type Manifest } from "./format.ts";
+import { isEncryptedPrivateKeyPem } from "../identity/index.ts";
+import { openBackup, type FileRecord, type Manifest } from "./format.ts";
 import { writeIdentityFiles } from "./identity-files.ts";
 import { loadCollection, publicFiles, secretFiles } from "./load.ts";
 
@@ -38,6 +39,18 @@ export interface RestoreOptions {
 export interface RestoreResult {
   manifest: Manifest;
   documents: number;
+  /**
+   * The private key files restored, as they were in the identity folder: encrypted under the
+   * key passphrase (the node needs it to start) or in clear.
+   */
+  keys: { encrypted: string[]; clear: string[] };
+}
+
+/** The key files (by path) encrypted under the key passphrase, and those in clear. */
+function keyFiles(records: readonly FileRecord[]): RestoreResult["keys"] {
+  const keys: RestoreResult["keys"] = { encrypted: [], clear: [] };
+  for (const r of records) (isEncryptedPrivateKeyPem(Buffer.from(r.data, "base64").toString("latin1")) ? keys.encrypted : keys.clear).push(r.path);
+  return keys;
 }
 
 function nonEmpty(dir: string): boolean {
@@ -129,7 +142,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
         renameSync(storeTmp, storeDir);
       }
       progress({ phase: "done", done: total, total });
-      return { manifest, documents: total };
+      return { manifest, documents: total, keys: keyFiles(secret) };
     } catch (error) {
       rmSync(identityTmp, { recursive: true, force: true });
       rmSync(storeTmp, { recursive: true, force: true });

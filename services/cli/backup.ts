@@ -7,12 +7,12 @@
  * Exit codes: 0 done (verify: the backup is sound); 1 refused or failed (verify: a problem was
  * found, the first one printed); 2 usage error.
  */
-import { readFileSync } from "node:fs";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { MongoClient } from "mongodb";
 import { createBackup, restoreBackup, verifyBackup } from "../backup/index.ts";
 import { LiaisonError } from "../errors/index.ts";
+import { KEY_PASSPHRASE_ENV, readSecretFile } from "../identity/index.ts";
 import { loadNodeConfig, type NodeConfig } from "../node/index.ts";
 import { print } from "./output.ts";
 import { openNodeDatabase } from "./database.ts";
@@ -21,17 +21,7 @@ export const PASSPHRASE_ENV = "LIAISON_BACKUP_PASSPHRASE";
 
 /** The passphrase from a file (one trailing newline dropped) or the environment. */
 export function readPassphrase(file: string | undefined, env: NodeJS.ProcessEnv = process.env, required = true): string | undefined {
-  let value: string | undefined;
-  if (file !== undefined) {
-    try {
-      value = readFileSync(file, "utf8").replace(/\r?\n$/, "");
-    } catch (cause) {
-      throw new LiaisonError("INVALID_ARGUMENT", `cannot read the passphrase file ${file}: ${(cause as NodeJS.ErrnoException).code ?? "unreadable"}`, { cause });
-    }
-    if (value === "") throw new LiaisonError("INVALID_ARGUMENT", `the passphrase file ${file} is empty`);
-  } else if (env[PASSPHRASE_ENV]) {
-    value = env[PASSPHRASE_ENV];
-  }
+  const value = file !== undefined ? readSecretFile(file, "--passphrase-file", "INVALID_ARGUMENT") : env[PASSPHRASE_ENV] || undefined;
   if (value === undefined && required) throw new LiaisonError("INVALID_ARGUMENT", `a passphrase is required: --passphrase-file FILE or ${PASSPHRASE_ENV}`);
   return value;
 }
@@ -153,6 +143,10 @@ export function registerBackupCommands(program: Command): void {
         });
         bar.stop();
         print(`restored ${result.manifest.party} (backup ${result.manifest.backupId}, ${result.documents} documents, ledger size ${result.manifest.ledger.size})`);
+        if (result.keys.encrypted.length > 0) {
+          print(`the private keys are encrypted with the party's key passphrase: start the node with it (${KEY_PASSPHRASE_ENV}_FILE)`);
+        }
+        if (result.keys.clear.length > 0) print(`private keys in clear: ${result.keys.clear.join(", ")} (encrypt them with liaison pki set-passphrase)`);
         print("run `liaison backup verify` on the file if not done yet, then start the node; tell partners the restored tree size");
       } finally {
         bar.stop();

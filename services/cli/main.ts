@@ -7,11 +7,17 @@ import { Command, Option } from "commander";
 import {
   exportPartnerBundle,
   formatFingerprint,
+  identityFingerprint,
   importPartnerBundle,
+  JWT_SECRET_ENV,
+  KEY_PASSPHRASE_ENV,
+  keyPassphraseFromEnvironment,
   loadIdentity,
   loadPartners,
   pkiInit,
+  readSecretFile,
   rotateSigningKey,
+  setKeyPassphrase,
 } from "../identity/index.ts";
 import { LiaisonError } from "../errors/index.ts";
 import { listSuspensions, loadNodeConfig, resumePartner, startNode, suspendPartner } from "../node/index.ts";
@@ -30,6 +36,13 @@ function collectNames(value: string, previous: Record<string, string>): Record<s
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+const KEY_PASSPHRASE_OPTION = `file holding the key passphrase (else ${KEY_PASSPHRASE_ENV}_FILE or ${KEY_PASSPHRASE_ENV})`;
+
+/** The key passphrase: from `--passphrase-file`, else the environment, else none. */
+function keyPassphrase(file: string | undefined): string | undefined {
+  return file !== undefined ? readSecretFile(file, "--passphrase-file", "INVALID_ARGUMENT") : keyPassphraseFromEnvironment();
 }
 
 /** Keep the process alive until SIGINT/SIGTERM, then run `stop`. */
@@ -64,24 +77,29 @@ export function buildProgram(): Command {
     .requiredOption("--dir <dir>", "identity folder to create")
     .option("--dns <name>", "extra DNS name for the node certificate (repeatable)", collect, [])
     .option("--ip <address>", "extra IP address for the node certificate (repeatable)", collect, [])
-    .action(async (opts: { party: string; name: string; nameLang: Record<string, string>; dir: string; dns: string[]; ip: string[] }) => {
+    .option("--passphrase-file <file>", `${KEY_PASSPHRASE_OPTION}; without one the keys are written in clear`)
+    .action(async (opts: { party: string; name: string; nameLang: Record<string, string>; dir: string; dns: string[]; ip: string[]; passphraseFile?: string }) => {
+      const passphrase = keyPassphrase(opts.passphraseFile);
       const result = await pkiInit({
         party: opts.party,
         displayNames: { en: opts.name, ...opts.nameLang },
         dir: opts.dir,
         dnsNames: opts.dns,
         ipAddresses: opts.ip,
+        ...(passphrase !== undefined ? { passphrase } : {}),
       });
       print(`created identity of ${result.party} in ${opts.dir}`);
       print(`CA fingerprint (SHA-256): ${formatFingerprint(result.fingerprint)}`);
       print(`active signing key: ${result.activeKid}`);
+      print(passphrase !== undefined ? "private keys encrypted with the key passphrase" : "private keys NOT encrypted (no key passphrase given)");
     });
   pki
     .command("rotate-signing-key")
     .description("start signing with a new key; the old key stays valid for messages it signed before now")
     .requiredOption("--dir <dir>", "identity folder")
-    .action(async (opts: { dir: string }) => {
-      const result = await rotateSigningKey(opts.dir);
+    .option("--passphrase-file <file>", `${KEY_PASSPHRASE_OPTION}; the new key is encrypted with it`)
+    .action(async (opts: { dir: string; passphraseFile?: string }) => {
+      const result = await rotateSigningKey(opts.dir, { passphrase: keyPassphrase(opts.passphraseFile) ?? null });
       print(`retired ${result.previousKid} at ${result.rotatedAt.toISOString()}`);
       print(`active signing key: ${result.activeKid}`);
       print("export a new partner bundle so that partners learn the new key");
@@ -91,8 +109,20 @@ export function buildProgram(): Command {
     .description("print the CA fingerprint partners must compare out of band")
     .requiredOption("--dir <dir>", "identity folder")
     .action(async (opts: { dir: string }) => {
-      const identity = await loadIdentity(opts.dir);
-      print(`${identity.party} ${formatFingerprint(identity.fingerprint)}`);
+      const { party, fingerprint } = await identityFingerprint(opts.dir);
+      print(`${party} ${formatFingerprint(fingerprint)}`);
+    });
+  pki
+    .command("set-passphrase")
+    .description("encrypt every private key of the folder under a new key passphrase (keys in clear, or under the current one)")
+    .requiredOption("--dir <dir>", "identity folder")
+    .option("--passphrase-file <file>", `the current key passphrase, for keys already encrypted (else ${KEY_PASSPHRASE_ENV}_FILE or ${KEY_PASSPHRASE_ENV})`)
+    .requiredOption("--new-passphrase-file <file>", "file holding the new key passphrase (at least 16 characters)")
+    .action(async (opts: { dir: string; passphraseFile?: string; newPassphraseFile: string }) => {
+      const newPassphrase = readSecretFile(opts.newPassphraseFile, "--new-passphrase-file", "INVALID_ARGUMENT");
+      const { files } = await setKeyPassphrase(opts.dir, { passphrase: keyPassphrase(opts.passphraseFile) ?? null, newPassphrase });
+      print(`encrypted ${files.join(", ")} with the new key passphrase`);
+      print(`give the node the new passphrase (${KEY_PASSPHRASE_ENV}_FILE); a node without ${JWT_SECRET_ENV} sealed its officer-token key with the old one: give it that as ${JWT_SECRET_ENV}_FILE (docs/DEPLOYMENT.md §4)`);
     });
 
   const partner = program.command("partner").description("onboarding partners by bundle and fingerprint");

@@ -20,7 +20,7 @@ import { DIRECTORY_MODE, PUBLIC_FILE_MODE, syncDirectory, writeFileAtomic } from
 import { decodeBase64urlStrict, decodeProtectedHeader, signParts, verifyParts } from "./jws.ts";
 import { PARTY_ID_PATTERN } from "./party.ts";
 import { formatFingerprint, normaliseFingerprint, partyFromCertificate, sha256Fingerprint, toX509 } from "./pki.ts";
-import { DisplayNamesSchema, IDENTITY_FILES, loadIdentity, readPartyFile } from "./store.ts";
+import { DisplayNamesSchema, IDENTITY_FILES, loadIdentity, type PassphraseOption, readPartyFile } from "./store.ts";
 
 const log = createLogger("identity");
 
@@ -136,11 +136,11 @@ export function bundleSigningBytes(bundle: Omit<PartnerBundle, "signature"> & { 
  * reach our peer API), CA certificate, every attestation (retired ones too, so that old messages
  * stay verifiable), signed by our CA: a detached JWS (RFC 7515 Appendix F), RS256.
  */
-export async function exportPartnerBundle(dir: string, options: { endpoint: string; now?: Date }): Promise<PartnerBundle> {
+export async function exportPartnerBundle(dir: string, options: { endpoint: string; now?: Date; passphrase?: PassphraseOption }): Promise<PartnerBundle> {
   const endpoint = EndpointSchema.safeParse(options?.endpoint);
   if (!endpoint.success) throw new LiaisonError("INVALID_ARGUMENT", `endpoint ${endpoint.error.issues[0]?.message ?? "is invalid"} (e.g. liaison.example.gov:7443)`);
   const now = options.now ?? new Date();
-  const identity = await loadIdentity(dir, { now });
+  const identity = await loadIdentity(dir, { now, passphrase: options.passphrase });
   const content: Omit<PartnerBundle, "signature"> = {
     format: PARTNER_BUNDLE_FORMAT,
     party: identity.party,

@@ -26,18 +26,37 @@ export { KeyRing, type KeyRingEntry } from "./keyring.ts";
 export {
   DisplayNamesSchema,
   IDENTITY_FILES,
+  identityFingerprint,
   loadIdentity,
   pkiInit,
   readPartyFile,
   renewNodeCertificate,
   rotateSigningKey,
+  setKeyPassphrase,
   type Identity,
   type PartyFile,
+  type PassphraseOption,
   type PkiInitOptions,
   type PkiInitResult,
   type RenewNodeCertificateOptions,
   type RotateResult,
+  type SetKeyPassphraseOptions,
 } from "./store.ts";
+
+// Key custody: keys encrypted at rest, secrets from the environment or files, sealing.
+export {
+  isEncryptedPrivateKeyPem,
+  JWT_SECRET_ENV,
+  KEY_PASSPHRASE_ENV,
+  keyPassphraseFromEnvironment,
+  MIN_KEY_PASSPHRASE_LENGTH,
+  readSecretFile,
+  seal,
+  secretFromEnvironment,
+  tokenSecretFromEnvironment,
+  unseal,
+  type SealedSecret,
+} from "./custody.ts";
 
 // Partner bundles (onboarding).
 export {

@@ -10,9 +10,11 @@
  * partners/<PARTY>.json          onboarded partners (see bundle.ts)
  * ```
  * Directories are 0700. Private keys are created with their mode, never chmod-ed afterwards,
- * and never logged.
+ * and never logged. With a key passphrase they are encrypted PKCS#8 PEM (./custody.ts); the
+ * functions reading keys take `passphrase` (`undefined`: the environment's
+ * LIAISON_KEY_PASSPHRASE[_FILE]; `null`: none), those writing keys encrypt them with it.
  */
-import { createPublicKey, type KeyObject } from "node:crypto";
+import { createPublicKey, type KeyObject, type X509Certificate } from "node:crypto";
 import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
@@ -20,14 +22,21 @@ import { LiaisonError } from "../errors/index.ts";
 import { createLogger } from "../logging/index.ts";
 import { createAttestation, type VerifiedAttestation, verifyAttestation } from "./attestation.ts";
 import { DIRECTORY_MODE, PRIVATE_FILE_MODE, PUBLIC_FILE_MODE, writeFileAtomic, writeNewFile } from "./files.ts";
-import { generateSigningKey, type SigningKey, signingKeyFromPem } from "./keys.ts";
+import {
+  assertKeyPassphrase,
+  exportPrivateKeyPem,
+  isEncryptedPrivateKeyPem,
+  KEY_PASSPHRASE_HINT,
+  keyPassphraseFromEnvironment,
+  openPrivateKeyPem,
+} from "./custody.ts";
+import { generateSigningKey, type SigningKey, signingKeyFromPrivateKey } from "./keys.ts";
 import { PARTY_ID_PATTERN } from "./party.ts";
 import {
   type CertificateAuthority,
   createPartyCa,
   issueNodeCertificate,
   partyFromCertificate,
-  privateKeyFromPem,
   sha256Fingerprint,
   subjectAltNames,
   toX509,
@@ -77,7 +86,15 @@ export interface PkiInitOptions {
   ipAddresses?: readonly string[];
   /** Defaults to the current time. */
   now?: Date;
+  /** Encrypt every private key under this passphrase (at least 16 characters); in clear without. */
+  passphrase?: string;
 }
+
+/**
+ * The key passphrase of a reading function: `undefined` takes the environment's
+ * (LIAISON_KEY_PASSPHRASE or LIAISON_KEY_PASSPHRASE_FILE), `null` means none.
+ */
+export type PassphraseOption = string | null | undefined;
 
 export interface PkiInitResult {
   party: string;
@@ -130,6 +147,8 @@ export async function pkiInit(options: PkiInitOptions): Promise<PkiInitResult> {
   if (!names.success) throw new LiaisonError("INVALID_ARGUMENT", `display names: ${names.error.issues[0]?.message ?? "invalid"}`);
   const displayNames = names.data;
   const now = options.now ?? new Date();
+  const { passphrase } = options;
+  if (passphrase !== undefined) assertKeyPassphrase(passphrase);
 
   await mkdir(dir, { recursive: true, mode: DIRECTORY_MODE });
   const present = await existingIdentityFiles(dir);
@@ -159,10 +178,10 @@ export async function pkiInit(options: PkiInitOptions): Promise<PkiInitResult> {
     }
     const files: [string, string, number][] = [
       [f.caCert, ca.certPem, PUBLIC_FILE_MODE],
-      [f.caKey, pkcs8(ca.key), PRIVATE_FILE_MODE],
+      [f.caKey, exportPrivateKeyPem(ca.key, passphrase), PRIVATE_FILE_MODE],
       [f.nodeCert, node.certPem, PUBLIC_FILE_MODE],
-      [f.nodeKey, node.keyPem, PRIVATE_FILE_MODE],
-      [join(f.signingDir, `${signing.kid}.key`), pkcs8(signing.privateKey), PRIVATE_FILE_MODE],
+      [f.nodeKey, reexport(node.keyPem, passphrase), PRIVATE_FILE_MODE],
+      [join(f.signingDir, `${signing.kid}.key`), exportPrivateKeyPem(signing.privateKey, passphrase), PRIVATE_FILE_MODE],
       [join(f.attestationsDir, `${signing.kid}.jws`), attestation, PUBLIC_FILE_MODE],
       [f.partyFile, JSON.stringify(partyFile, null, 2) + "\n", PUBLIC_FILE_MODE],
     ];
@@ -176,50 +195,45 @@ export async function pkiInit(options: PkiInitOptions): Promise<PkiInitResult> {
   }
 
   const fingerprint = sha256Fingerprint(ca.certPem);
-  log.info("identity created", { party, fingerprint, kid: signing.kid });
+  log.info("identity created", { party, fingerprint, kid: signing.kid, keysEncrypted: passphrase !== undefined });
   return { party, fingerprint, activeKid: signing.kid };
 }
 
 /**
  * Loads and checks an identity folder: party.json, the CA and its key (which must match), the
  * node certificate (issued by the CA, valid at `now`), the active signing key and every
- * attestation (verified against our CA). Anything wrong is CONFIG_INVALID naming the file.
+ * attestation (verified against our CA). Anything wrong is CONFIG_INVALID naming the file; an
+ * encrypted key without the passphrase, or with a wrong one, is named as such.
  */
-export async function loadIdentity(dir: string, options: { now?: Date } = {}): Promise<Identity> {
+export async function loadIdentity(dir: string, options: { now?: Date; passphrase?: PassphraseOption } = {}): Promise<Identity> {
   if (typeof dir !== "string" || dir === "") throw new TypeError("dir must be a non-empty path");
   const now = options.now ?? new Date();
+  const keys = new PrivateKeyReader(dir, options.passphrase);
   const f = IDENTITY_FILES;
   const partyFile = await readPartyFile(dir);
   const { party, displayNames, activeKid } = partyFile;
 
-  const caCertPem = await readConfigFile(dir, f.caCert);
-  const caCert = configCheck(f.caCert, () => toX509(caCertPem));
-  configCheck(f.caCert, () => {
-    if (!caCert.ca) throw new Error("not a CA certificate");
-    if (partyFromCertificate(caCert) !== party) throw new Error(`does not name party ${party}`);
-  });
-  await warnIfReadableByOthers(dir, f.caKey);
-  const caKeyText = await readConfigFile(dir, f.caKey);
-  const caKey = configCheck(f.caKey, () => privateKeyFromPem(caKeyText));
+  const { caCertPem, caCert } = await readCaCertificate(dir, party);
+  const caKey = await keys.read(f.caKey);
   configCheck(f.caKey, () => {
     if (!samePublicKey(createPublicKey(caKey), caCert.publicKey)) throw new Error("does not match ca.crt");
   });
 
   const tlsCertPem = await readConfigFile(dir, f.nodeCert);
-  await warnIfReadableByOthers(dir, f.nodeKey);
-  const tlsKeyPem = await readConfigFile(dir, f.nodeKey);
+  const tlsKey = await keys.read(f.nodeKey);
+  // grpc-js takes the TLS key as PEM: held decrypted in memory only.
+  const tlsKeyPem = exportPrivateKeyPem(tlsKey);
   configCheck(f.nodeCert, () => {
     verifyCertificateIssuedBy(tlsCertPem, caCert, now);
     if (partyFromCertificate(tlsCertPem) !== party) throw new Error(`does not name party ${party}`);
   });
-  const tlsKey = configCheck(f.nodeKey, () => privateKeyFromPem(tlsKeyPem));
   configCheck(f.nodeKey, () => {
     if (!samePublicKey(createPublicKey(tlsKey), toX509(tlsCertPem).publicKey)) throw new Error("does not match node.crt");
   });
 
   const signingPath = join(f.signingDir, `${activeKid}.key`);
-  await warnIfReadableByOthers(dir, signingPath);
-  const activeSigningKey = await signingKeyFromPem(await readConfigFile(dir, signingPath)).catch((error: unknown) => {
+  const activeSigningKey = await signingKeyFromPrivateKey(await keys.read(signingPath)).catch((error: unknown) => {
+    if (error instanceof LiaisonError) throw error;
     throw new LiaisonError("CONFIG_INVALID", `${signingPath}: cannot be read as an Ed25519 key`, { cause: error });
   });
   if (activeSigningKey.kid !== activeKid) throw new LiaisonError("CONFIG_INVALID", `${signingPath}: key thumbprint is not ${activeKid}`);
@@ -239,6 +253,7 @@ export async function loadIdentity(dir: string, options: { now?: Date } = {}): P
   const active = verifiedAttestations.find((a) => a.kid === activeKid);
   if (active === undefined) throw new LiaisonError("CONFIG_INVALID", `attestations/${activeKid}.jws: the active key has no attestation`);
   if (active.retiredAt !== undefined) throw new LiaisonError("CONFIG_INVALID", `attestations/${activeKid}.jws: the active key is retired`);
+  keys.warnAboutClearKeys();
 
   const ca: CertificateAuthority = { certPem: caCertPem, key: caKey };
   const identity = {
@@ -266,9 +281,11 @@ export async function loadIdentity(dir: string, options: { now?: Date } = {}): P
  * verifying messages made before then); the previous private key then deleted, since it must
  * never sign again. Partners learn of it from the next exported bundle.
  */
-export async function rotateSigningKey(dir: string, options: { now?: Date } = {}): Promise<RotateResult> {
+export async function rotateSigningKey(dir: string, options: { now?: Date; passphrase?: PassphraseOption } = {}): Promise<RotateResult> {
   const now = options.now ?? new Date();
-  const identity = await loadIdentity(dir, { now });
+  const passphrase = resolvePassphrase(options.passphrase);
+  if (passphrase !== undefined) assertKeyPassphrase(passphrase);
+  const identity = await loadIdentity(dir, { now, passphrase: passphrase ?? null });
   const f = IDENTITY_FILES;
   const lockPath = join(dir, ".rotate.lock");
   await writeNewFile(lockPath, String(process.pid), PRIVATE_FILE_MODE).catch((error: unknown) => {
@@ -288,7 +305,7 @@ export async function rotateSigningKey(dir: string, options: { now?: Date } = {}
       retiredAt: now,
       issuedAt: now,
     });
-    await writeNewFile(join(dir, f.signingDir, `${next.kid}.key`), pkcs8(next.privateKey), PRIVATE_FILE_MODE);
+    await writeNewFile(join(dir, f.signingDir, `${next.kid}.key`), exportPrivateKeyPem(next.privateKey, passphrase), PRIVATE_FILE_MODE);
     await writeFileAtomic(join(dir, f.attestationsDir, `${next.kid}.jws`), attestation, PUBLIC_FILE_MODE);
     const partyFile: PartyFile = { party: identity.party, displayNames: identity.displayNames, activeKid: next.kid };
     await writeFileAtomic(join(dir, f.partyFile), JSON.stringify(partyFile, null, 2) + "\n", PUBLIC_FILE_MODE);
@@ -307,6 +324,8 @@ export interface RenewNodeCertificateOptions {
   dnsNames?: readonly string[];
   /** Replaces the extra IP addresses; by default those of the current certificate are kept. */
   ipAddresses?: readonly string[];
+  /** Opens ca.key and encrypts the new node.key (see {@link PassphraseOption}). */
+  passphrase?: PassphraseOption;
 }
 
 /**
@@ -318,9 +337,10 @@ export async function renewNodeCertificate(dir: string, options: RenewNodeCertif
   const now = options.now ?? new Date();
   const f = IDENTITY_FILES;
   const { party } = await readPartyFile(dir);
+  const passphrase = resolvePassphrase(options.passphrase);
+  if (passphrase !== undefined) assertKeyPassphrase(passphrase);
   const caCertPem = await readConfigFile(dir, f.caCert);
-  const caKeyText = await readConfigFile(dir, f.caKey);
-  const caKey = configCheck(f.caKey, () => privateKeyFromPem(caKeyText));
+  const caKey = await new PrivateKeyReader(dir, passphrase ?? null).read(f.caKey);
   let current = { dnsNames: [] as string[], ipAddresses: [] as string[] };
   try {
     current = subjectAltNames(await readFile(join(dir, f.nodeCert), "utf8"));
@@ -331,11 +351,62 @@ export async function renewNodeCertificate(dir: string, options: RenewNodeCertif
     { certPem: caCertPem, key: caKey },
     { party, now, dnsNames: options.dnsNames ?? current.dnsNames, ipAddresses: options.ipAddresses ?? current.ipAddresses },
   );
-  await writeFileAtomic(join(dir, f.nodeKey), node.keyPem, PRIVATE_FILE_MODE);
+  await writeFileAtomic(join(dir, f.nodeKey), reexport(node.keyPem, passphrase), PRIVATE_FILE_MODE);
   await writeFileAtomic(join(dir, f.nodeCert), node.certPem, PUBLIC_FILE_MODE);
   const notAfter = new Date(toX509(node.certPem).validTo);
   log.info("node certificate renewed", { party, notAfter: notAfter.toISOString() });
   return { notAfter };
+}
+
+export interface SetKeyPassphraseOptions {
+  /** The current passphrase (see {@link PassphraseOption}); keys in clear need none. */
+  passphrase?: PassphraseOption;
+  /** The passphrase to encrypt every private key under (at least 16 characters). */
+  newPassphrase: string;
+}
+
+/**
+ * Encrypts every private key of the folder — `ca.key` when present (it may be kept offline),
+ * `node.key`, `signing/*.key` — under `newPassphrase`: keys in clear are encrypted, encrypted
+ * ones re-encrypted. Every key is opened before any is written; each is then replaced
+ * atomically. Returns the files rewritten.
+ */
+export async function setKeyPassphrase(dir: string, options: SetKeyPassphraseOptions): Promise<{ files: string[] }> {
+  assertKeyPassphrase(options.newPassphrase);
+  const f = IDENTITY_FILES;
+  await readPartyFile(dir);
+  const names: string[] = [f.nodeKey];
+  if (await exists(join(dir, f.caKey))) names.unshift(f.caKey);
+  const signing = await readdir(join(dir, f.signingDir)).catch(() => [] as string[]);
+  names.push(...signing.filter((n) => n.endsWith(".key")).sort().map((n) => join(f.signingDir, n)));
+  const reader = new PrivateKeyReader(dir, options.passphrase);
+  const opened: [string, KeyObject][] = [];
+  for (const name of names) opened.push([name, await reader.read(name)]);
+  for (const [name, key] of opened) await writeFileAtomic(join(dir, name), exportPrivateKeyPem(key, options.newPassphrase), PRIVATE_FILE_MODE);
+  log.info("private keys encrypted under a new key passphrase", { dir, files: names });
+  return { files: names };
+}
+
+/**
+ * The party and its CA fingerprint, from `party.json` and `ca.crt` alone (no private key is
+ * read, so no passphrase is needed).
+ */
+export async function identityFingerprint(dir: string): Promise<{ party: string; fingerprint: string }> {
+  const { party } = await readPartyFile(dir);
+  const { caCert } = await readCaCertificate(dir, party);
+  return { party, fingerprint: sha256Fingerprint(caCert) };
+}
+
+/** `ca.crt`: a CA certificate naming `party` (CONFIG_INVALID otherwise). */
+async function readCaCertificate(dir: string, party: string): Promise<{ caCertPem: string; caCert: X509Certificate }> {
+  const f = IDENTITY_FILES;
+  const caCertPem = await readConfigFile(dir, f.caCert);
+  const caCert = configCheck(f.caCert, () => toX509(caCertPem));
+  configCheck(f.caCert, () => {
+    if (!caCert.ca) throw new Error("not a CA certificate");
+    if (partyFromCertificate(caCert) !== party) throw new Error(`does not name party ${party}`);
+  });
+  return { caCertPem, caCert };
 }
 
 /** Reads and validates `party.json` (CONFIG_INVALID when missing or malformed). */
@@ -359,15 +430,18 @@ async function existingIdentityFiles(dir: string): Promise<string[]> {
   const f = IDENTITY_FILES;
   const names = [f.partyFile, f.caCert, f.caKey, f.nodeCert, f.nodeKey, f.signingDir, f.attestationsDir, f.partnersDir];
   const found: string[] = [];
-  for (const name of names) {
-    try {
-      await stat(join(dir, name));
-      found.push(name);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    }
-  }
+  for (const name of names) if (await exists(join(dir, name))) found.push(name);
   return found;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    return false;
+  }
 }
 
 async function readConfigFile(dir: string, name: string): Promise<string> {
@@ -402,6 +476,54 @@ function samePublicKey(a: KeyObject, b: KeyObject): boolean {
   return a.equals(b);
 }
 
-function pkcs8(key: KeyObject): string {
-  return key.export({ type: "pkcs8", format: "pem" }).toString();
+/** A freshly generated PEM key (from issueNodeCertificate), encrypted under `passphrase` if given. */
+function reexport(keyPem: string, passphrase: string | undefined): string {
+  return passphrase === undefined ? keyPem : exportPrivateKeyPem(openPrivateKeyPem(keyPem, "new key"), passphrase);
+}
+
+function resolvePassphrase(option: PassphraseOption): string | undefined {
+  return option === undefined ? keyPassphraseFromEnvironment() : (option ?? undefined);
+}
+
+/**
+ * Reads the private keys of one identity folder with one passphrase: checks each file's mode,
+ * opens it (errors name the file's path and whether the passphrase is missing or wrong), and
+ * notes which keys are in clear, for one warning at the end.
+ */
+class PrivateKeyReader {
+  readonly passphrase: string | undefined;
+  readonly clear: string[] = [];
+
+  constructor(
+    private readonly dir: string,
+    passphrase: PassphraseOption,
+  ) {
+    this.passphrase = resolvePassphrase(passphrase);
+  }
+
+  async read(name: string): Promise<KeyObject> {
+    await warnIfReadableByOthers(this.dir, name);
+    const text = await readConfigFile(this.dir, name);
+    if (!isEncryptedPrivateKeyPem(text)) this.clear.push(name);
+    return openPrivateKeyPem(text, join(this.dir, name), this.passphrase);
+  }
+
+  /**
+   * Keys in clear deserve a warning when a passphrase is set (they were meant to be encrypted)
+   * and in production (where they should be).
+   */
+  warnAboutClearKeys(): void {
+    if (this.clear.length === 0) return;
+    if (this.passphrase !== undefined) {
+      log.warn("a key passphrase is set but these private keys are not encrypted; encrypt them with `liaison pki set-passphrase`", {
+        dir: this.dir,
+        files: this.clear,
+      });
+    } else if (process.env.NODE_ENV === "production") {
+      log.warn(`private keys are not encrypted at rest; set a key passphrase (${KEY_PASSPHRASE_HINT}) and encrypt them with \`liaison pki set-passphrase\``, {
+        dir: this.dir,
+        files: this.clear,
+      });
+    }
+  }
 }

@@ -2,12 +2,25 @@
  * Node configuration: a YAML file (`liaison node start --config node.yaml`) validated with zod,
  * with environment overrides for what differs between machines. Relative paths are resolved
  * against the config file's folder.
+ *
+ * Secrets are never in the file (it goes into git): they come from the environment, each as
+ * `NAME` or as a file named by `NAME_FILE` (services/identity/custody.ts reads them when they are
+ * needed) — {@link NODE_SECRET_VARIABLES}. A secret-looking key in the file is refused, naming
+ * the variable to use instead.
  */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { LiaisonError } from "../errors/index.ts";
+import { JWT_SECRET_ENV, KEY_PASSPHRASE_ENV } from "../identity/index.ts";
+
+/** The node's secrets, by variable (each also as `<NAME>_FILE`, a file holding it). */
+export const NODE_SECRET_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
+  [KEY_PASSPHRASE_ENV]: "the passphrase of the identity folder's private keys",
+  [JWT_SECRET_ENV]: "seals the officer-token key in the database (default: the key passphrase)",
+  LIAISON_BACKUP_PASSPHRASE: "encrypts backups (liaison backup; or --passphrase-file)",
+});
 
 const hostPort = z.object({
   host: z.string().default("127.0.0.1"),
@@ -126,6 +139,7 @@ function applyEnvironment(input: unknown, env: NodeJS.ProcessEnv): unknown {
  * overrides. Paths are taken as given. Errors name the source, the key and what is wrong.
  */
 export function parseNodeConfig(input: unknown, env: NodeJS.ProcessEnv = process.env, source = "configuration"): NodeConfig {
+  refuseSecrets(input, source);
   const parsed = NodeConfigSchema.safeParse(applyEnvironment(input, env));
   if (!parsed.success) {
     const issues = parsed.error.issues
@@ -141,6 +155,15 @@ export function parseNodeConfig(input: unknown, env: NodeJS.ProcessEnv = process
     throw new LiaisonError("CONFIG_INVALID", `invalid node configuration in ${source}: gateway: needs local (the gateway talks to the node through its local API)`);
   }
   return parsed.data;
+}
+
+/** A key that looks like a secret (passphrase, secret, password, private key) is refused, naming where secrets go. */
+function refuseSecrets(input: unknown, source: string): void {
+  if (!input || typeof input !== "object" || Array.isArray(input)) return;
+  const secret = Object.keys(input).find((key) => /passphrase|secret|password|private_?key/i.test(key));
+  if (secret === undefined) return;
+  const variables = Object.keys(NODE_SECRET_VARIABLES).map((name) => `${name}_FILE (or ${name})`).join(", ");
+  throw new LiaisonError("CONFIG_INVALID", `invalid node configuration in ${source}: ${secret}: secrets are never read from the configuration file; give them in the environment: ${variables}`);
 }
 
 export function loadNodeConfig(file: string, env: NodeJS.ProcessEnv = process.env): NodeConfig {

@@ -4,6 +4,11 @@
  * - The token key is a separate Ed25519 key of this node, generated at first start and kept in
  *   `node_secrets` {_id: "officer-token-key"} so that every node process of the party shares it.
  *   It is never the message-signing key: a token can never be mistaken for a signed message.
+ *   Its private half is sealed (scrypt + AES-256-GCM, services/identity/custody.ts) under the
+ *   node's secret — LIAISON_JWT_SECRET[_FILE], else the key passphrase — so that a dump of the
+ *   database alone cannot mint tokens. A key stored in clear (before a secret was set) is sealed
+ *   in place at the next start: same key, sessions go on. Without any secret (demo, tests) it
+ *   stays in clear, with a warning in production.
  * - Access token: JWT, header {alg: EdDSA, typ: at+jwt, kid}; claims iss = party, aud =
  *   "liaison-local-api", sub = officer id, roles, sid = session id, jti, iat, exp (10 minutes).
  *   Verified on every call: algorithm allowlist ["EdDSA"], typ, issuer, audience, expiry, then not
@@ -17,6 +22,7 @@
  *   expires.
  */
 import { createHash, generateKeyPairSync, randomBytes, randomUUID, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+import { JWT_SECRET_ENV, KEY_PASSPHRASE_ENV, seal, tokenSecretFromEnvironment, unseal, type SealedSecret } from "../identity/index.ts";
 import { calculateJwkThumbprint, exportJWK, jwtVerify, SignJWT, errors as joseErrors } from "jose";
 import type { Collection, Db } from "mongodb";
 import { MongoServerError } from "mongodb";
@@ -35,9 +41,12 @@ const MAX_TOKEN_LENGTH = 4096;
 interface SecretDoc {
   _id: string;
   kid: string;
-  privateKeyPem: string;
   publicKeyPem: string;
   createdAt: Date;
+  /** The private key in clear: only while the node has no secret (demo, tests). */
+  privateKeyPem?: string;
+  /** The private key's PKCS#8 DER, sealed under the node's secret. */
+  sealedPrivateKey?: SealedSecret;
 }
 
 interface RefreshDoc {
@@ -78,7 +87,16 @@ export interface TokenServiceOptions {
   clock?: () => Date;
   accessTtlSeconds?: number;
   refreshTtlSeconds?: number;
+  /**
+   * The node's secret sealing the token key. Default: the environment's LIAISON_JWT_SECRET (or
+   * LIAISON_JWT_SECRET_FILE), else the key passphrase; `null`: none (the key stays in clear).
+   */
+  secret?: string | null;
 }
+
+/** The sealed key's additional data: it opens only as this node's token key with this kid. */
+const sealLabel = (kid: string) => `liaison node_secrets/${TOKEN_KEY_ID} ${kid}`;
+const SECRET_HINT = `${JWT_SECRET_ENV} or ${JWT_SECRET_ENV}_FILE, else the key passphrase ${KEY_PASSPHRASE_ENV} or ${KEY_PASSPHRASE_ENV}_FILE`;
 
 function sha256Hex(text: string): string {
   return createHash("sha256").update(text).digest("hex");
@@ -86,6 +104,25 @@ function sha256Hex(text: string): string {
 
 const unauthenticated = (message: string, cause?: unknown) =>
   new LiaisonError("UNAUTHENTICATED", message, cause === undefined ? {} : { cause });
+
+/** The token key's private half from its document: unsealed with the node's secret, or in clear. */
+function openTokenKey(doc: SecretDoc, configured: { secret: string; source: string } | undefined): KeyObject {
+  if (doc.sealedPrivateKey !== undefined) {
+    if (configured === undefined) {
+      throw new LiaisonError("CONFIG_INVALID", `node_secrets ${TOKEN_KEY_ID} is sealed: the node needs the secret it was sealed with (${SECRET_HINT})`);
+    }
+    const der = unseal(configured.secret, doc.sealedPrivateKey, sealLabel(doc.kid));
+    if (der === undefined) {
+      throw new LiaisonError(
+        "CONFIG_INVALID",
+        `node_secrets ${TOKEN_KEY_ID} does not open with ${configured.source}: it was sealed with another secret (every process of the party needs the same one)`,
+      );
+    }
+    return createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+  }
+  if (doc.privateKeyPem !== undefined) return createPrivateKey(doc.privateKeyPem);
+  throw new LiaisonError("CONFIG_INVALID", `node_secrets ${TOKEN_KEY_ID} holds no private key`);
+}
 
 export class TokenService {
   private readonly log = createLogger("officers");
@@ -108,18 +145,33 @@ export class TokenService {
     this.revoked = options.db.collection<RevokedDoc>("revoked_tokens");
   }
 
-  /** Load the node's token key, creating it at first start (one winner across processes). */
+  /**
+   * Load the node's token key, creating it at first start (one winner across processes), sealing
+   * a key found in clear when the node now has a secret. CONFIG_INVALID when the key is sealed
+   * and the node has no secret, or another one.
+   */
   static async open(options: TokenServiceOptions): Promise<TokenService> {
+    const log = createLogger("officers");
+    const configured =
+      options.secret === undefined
+        ? tokenSecretFromEnvironment()
+        : options.secret === null
+          ? undefined
+          : { secret: options.secret, source: "the given secret" };
+    const secret = configured?.secret;
     const secrets = options.db.collection<SecretDoc>("node_secrets");
     let doc = await secrets.findOne({ _id: TOKEN_KEY_ID });
     if (!doc) {
       const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+      const kid = await calculateJwkThumbprint(await exportJWK(publicKey));
       const candidate: SecretDoc = {
         _id: TOKEN_KEY_ID,
-        kid: await calculateJwkThumbprint(await exportJWK(publicKey)),
-        privateKeyPem: privateKey.export({ format: "pem", type: "pkcs8" }).toString(),
+        kid,
         publicKeyPem: publicKey.export({ format: "pem", type: "spki" }).toString(),
         createdAt: new Date(),
+        ...(secret === undefined
+          ? { privateKeyPem: privateKey.export({ format: "pem", type: "pkcs8" }).toString() }
+          : { sealedPrivateKey: seal(secret, privateKey.export({ format: "der", type: "pkcs8" }), sealLabel(kid)) }),
       };
       try {
         await secrets.insertOne(candidate);
@@ -129,8 +181,26 @@ export class TokenService {
         doc = await secrets.findOne({ _id: TOKEN_KEY_ID });
         if (!doc) throw new TypeError("node_secrets: token key vanished after a concurrent insert");
       }
+    } else if (doc.privateKeyPem !== undefined && secret !== undefined) {
+      // Stored in clear before the node had a secret: seal the same key (sessions go on).
+      const der = createPrivateKey(doc.privateKeyPem).export({ format: "der", type: "pkcs8" });
+      await secrets.updateOne(
+        { _id: TOKEN_KEY_ID, privateKeyPem: doc.privateKeyPem },
+        { $set: { sealedPrivateKey: seal(secret, der, sealLabel(doc.kid)) }, $unset: { privateKeyPem: "" } },
+      );
+      doc = await secrets.findOne({ _id: TOKEN_KEY_ID });
+      if (!doc) throw new TypeError("node_secrets: token key vanished while being sealed");
+      log.info("officer token key sealed in node_secrets under the node's secret", { source: configured?.source });
     }
-    const service = new TokenService(options, doc.kid, createPrivateKey(doc.privateKeyPem), createPublicKey(doc.publicKeyPem));
+    const privateKey = openTokenKey(doc, configured);
+    const publicKey = createPublicKey(doc.publicKeyPem);
+    if (!createPublicKey(privateKey).equals(publicKey)) {
+      throw new LiaisonError("CONFIG_INVALID", `node_secrets ${TOKEN_KEY_ID}: the private key does not match publicKeyPem`);
+    }
+    if (secret === undefined && process.env.NODE_ENV === "production") {
+      log.warn(`the officer token key is stored in clear in node_secrets: a database dump could mint officer tokens; set ${SECRET_HINT}`);
+    }
+    const service = new TokenService(options, doc.kid, privateKey, publicKey);
     await service.refresh.createIndex({ officerId: 1 });
     await service.refresh.createIndex({ sid: 1 });
     await service.refresh.createIndex({ expiresAt: 1 });
