@@ -28,6 +28,15 @@ describe("console labels", () => {
     assert.deepEqual([...used].filter((k) => !known.has(k)), []);
   });
 
+  it("explains, in every language, each failure code the browser verifier may show", async () => {
+    const i18n = await import(I18N);
+    const source = readFileSync(join(CONSOLE, "verification.js"), "utf8");
+    const codes = [...(/const EXPLAINED = new Set\(\[([^\]]+)\]\)/.exec(source)?.[1] ?? "").matchAll(/"([A-Z_]+)"/g)].map((m) => m[1]!);
+    assert.ok(codes.includes("SIGNATURE_INVALID") && codes.includes("FINGERPRINT_MISMATCH"));
+    const missing = codes.flatMap((code) => ["en", "fr", "vi", "zh"].filter((lang) => !i18n.labelIn(lang, `verify.code.${code}`)).map((lang) => `${code}/${lang}`));
+    assert.deepEqual(missing, []);
+  });
+
   it("has no inline script, inline style or innerHTML anywhere", () => {
     for (const file of readdirSync(CONSOLE)) {
       const text = readFileSync(join(CONSOLE, file), "utf8");
