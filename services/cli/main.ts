@@ -256,5 +256,8 @@ export async function main(argv: string[]): Promise<number> {
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("bin/liaison.mjs")) {
   main(process.argv).then((code) => {
     process.exitCode = code;
+    // A failed command must end even if something it started still holds a handle (a failed
+    // `node start` must exit so that a supervisor restarts it).
+    if (code !== 0) process.exit(code);
   });
 }

@@ -117,7 +117,26 @@ export class LiaisonNode {
     return this.store?.uri;
   }
 
+  /**
+   * Start a node. If any step fails, everything already opened (store, client, ledger lease,
+   * listeners, timers) is closed again before the error is rethrown, so a failed start leaves no
+   * process hanging on open handles (systemd's Restart= then does its work).
+   */
   static async start(config: NodeConfig): Promise<LiaisonNode> {
+    const opened: Array<() => unknown> = [];
+    try {
+      return await LiaisonNode.open(config, opened);
+    } catch (error) {
+      for (const close of opened.reverse()) {
+        await Promise.resolve()
+          .then(close)
+          .catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  private static async open(config: NodeConfig, opened: Array<() => unknown>): Promise<LiaisonNode> {
     const log = createLogger("node", { party: config.party });
     const identity = await loadIdentity(config.identityDir);
     if (identity.party !== config.party) {
@@ -131,6 +150,8 @@ export class LiaisonNode {
       const dbpath = join(config.dataDir, "store");
       mkdirSync(dbpath, { recursive: true, mode: 0o700 });
       store = await startEmbeddedStore({ dbpath, port: 0 });
+      const openedStore = store;
+      opened.push(() => openedStore.close());
       uri = store.uri;
       // So that operators' tools (backup, ledger verify) can reach the running node's store.
       writeFileSync(join(config.dataDir, "store.uri"), store.uri + "\n", { mode: 0o600 });
@@ -139,10 +160,12 @@ export class LiaisonNode {
     const metrics = createNodeMetrics({ party: config.party });
     const mongo = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, monitorCommands: true });
     monitorStoreCommands(mongo, metrics);
+    opened.push(() => mongo.close());
     await mongo.connect();
     const db = mongo.db(config.database);
 
     const ledger = await NodeLedger.open(mongo, db, identity, { leaseTtlMs: config.ledgerLeaseSeconds * 1000 });
+    opened.push(() => ledger.close());
     const partners = new PartnerRegistry(
       config.identityDir,
       identity,
@@ -158,6 +181,7 @@ export class LiaisonNode {
     );
     await partners.refresh(true);
     partners.watch();
+    opened.push(() => partners.stop());
 
     const verifySignature = async (jws: string, payload: Uint8Array, typ: string): Promise<VerifiedSigner> =>
       verifyWithRing(partners.keyRing, jws, payload, typ);
@@ -300,7 +324,11 @@ export class LiaisonNode {
       ),
     );
     log.info("peer API listening", { address: `${config.peer.host}:${peerPort}` });
+    opened.push(() => server.forceShutdown());
     node = new LiaisonNode(config, identity, mongo, db, store, partners, ledger, receiver, sender, outbox, witnessing, server, peerPort, metrics, domain);
+    // From here on the node closes everything it holds, in order.
+    const started = node;
+    opened.splice(0, opened.length, () => started.close());
     node.startCheckpointing(config.checkpointIntervalSeconds * 1000);
     await outbox.resume();
     if (config.local) node.localApi = await startLocalApi(node, config.local);
