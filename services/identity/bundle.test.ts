@@ -101,7 +101,7 @@ describe("partner bundles", async () => {
     const cnBundle = await exportPartnerBundle(cnDir, { endpoint: "localhost:7444", now: NOW });
     const { signature: _s, ...content } = { ...bundle, signing_key_attestations: [...cnBundle.signing_key_attestations] };
     const vnIdentity = await loadIdentity(vnDir, { now: NOW });
-    const parts = await signParts({ alg: "RS256", typ: "liaison-partner-bundle+jws" }, bundleSigningBytes(content), vnIdentity.caKey);
+    const parts = await signParts({ alg: "RS256", typ: "liaison-partner-bundle+jws" }, bundleSigningBytes(content), vnIdentity.caKey!);
     const mixed: PartnerBundle = { ...content, signature: `${parts.protected}..${parts.signature}` };
     await rejects(importPartnerBundle(cnDir, mixed, vn.fingerprint), "ATTESTATION_INVALID");
   });

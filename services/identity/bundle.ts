@@ -20,7 +20,7 @@ import { DIRECTORY_MODE, PUBLIC_FILE_MODE, syncDirectory, writeFileAtomic } from
 import { decodeBase64urlStrict, decodeProtectedHeader, signParts, verifyParts } from "./jws.ts";
 import { PARTY_ID_PATTERN } from "./party.ts";
 import { formatFingerprint, normaliseFingerprint, partyFromCertificate, sha256Fingerprint, toX509 } from "./pki.ts";
-import { DisplayNamesSchema, IDENTITY_FILES, loadIdentity, type PassphraseOption, readPartyFile } from "./store.ts";
+import { DisplayNamesSchema, IDENTITY_FILES, loadIdentity, type PassphraseOption, readPartyFile, requireCa } from "./store.ts";
 
 const log = createLogger("identity");
 
@@ -150,7 +150,7 @@ export async function exportPartnerBundle(dir: string, options: { endpoint: stri
     signing_key_attestations: identity.attestations,
     issued_at: now.toISOString(),
   };
-  const parts = await signParts({ alg: "RS256", typ: PARTNER_BUNDLE_SIGNATURE_TYP }, bundleSigningBytes(content), identity.caKey);
+  const parts = await signParts({ alg: "RS256", typ: PARTNER_BUNDLE_SIGNATURE_TYP }, bundleSigningBytes(content), requireCa(identity, "exporting a partner bundle").key);
   return { ...content, signature: `${parts.protected}..${parts.signature}` };
 }
 

@@ -28,6 +28,7 @@ export {
   IDENTITY_FILES,
   identityFingerprint,
   loadIdentity,
+  requireCa,
   pkiInit,
   readPartyFile,
   renewNodeCertificate,

@@ -10,6 +10,7 @@ import { X509Certificate } from "node:crypto";
 import { inspect } from "node:util";
 import { loadIdentity, pkiInit, renewNodeCertificate, rotateSigningKey } from "./store.ts";
 import { verifyDetached } from "./verify.ts";
+import { exportPartnerBundle } from "./bundle.ts";
 
 const NOW = new Date("2026-03-01T08:00:00Z");
 const roots: string[] = [];
@@ -148,5 +149,18 @@ describe("identity folder", async () => {
       assert.ok(san.includes(name), `${name} in ${san}`);
     }
     assert.equal(await mode(join(renewDir, "node.key")), 0o600);
+  });
+
+  it("loads on a node host without ca.key; CA operations there are refused with where to run them", async () => {
+    const hostDir = join(await tempDir(), "host");
+    await pkiInit({ party: "VN-MPS", displayNames: { en: "x" }, dir: hostDir, now: NOW });
+    await rm(join(hostDir, "ca.key"));
+    const identity = await loadIdentity(hostDir, { now: NOW });
+    assert.equal(identity.caKey, undefined);
+    assert.equal(identity.party, "VN-MPS");
+    const error = await rejects(exportPartnerBundle(hostDir, { endpoint: "127.0.0.1:7443", now: NOW }), "CONFIG_INVALID");
+    assert.match(error.message, /ca\.key.*run it where ca\.key is kept/);
+    await rejects(rotateSigningKey(hostDir, { now: NOW }), "CONFIG_INVALID");
+    assert.ok((await readdir(join(hostDir, "attestations"))).length === 1, "nothing rotated");
   });
 });

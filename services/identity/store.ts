@@ -109,10 +109,14 @@ export interface Identity {
   party: string;
   displayNames: Record<string, string>;
   caCertPem: string;
-  /** The CA private key, for CA-only operations (attestations, bundles, certificates). */
-  caKey: KeyObject;
-  /** `caCertPem` and `caKey` together, as the issuing functions take them. */
-  ca: CertificateAuthority;
+  /**
+   * The CA private key, for CA-only operations (attestations, bundles, certificates) — absent on a
+   * node host whose identity folder was installed without `ca.key` (it stays on the offline
+   * machine; a running node never needs it). See {@link requireCa}.
+   */
+  caKey?: KeyObject;
+  /** `caCertPem` and `caKey` together, as the issuing functions take them (absent with caKey). */
+  ca?: CertificateAuthority;
   /** SHA-256 fingerprint of the CA certificate (lowercase hex). */
   fingerprint: string;
   tlsCertPem: string;
@@ -214,10 +218,13 @@ export async function loadIdentity(dir: string, options: { now?: Date; passphras
   const { party, displayNames, activeKid } = partyFile;
 
   const { caCertPem, caCert } = await readCaCertificate(dir, party);
-  const caKey = await keys.read(f.caKey);
-  configCheck(f.caKey, () => {
-    if (!samePublicKey(createPublicKey(caKey), caCert.publicKey)) throw new Error("does not match ca.crt");
-  });
+  // ca.key may be kept off the node host: only CA operations (run where it is kept) need it.
+  const caKey = (await exists(join(dir, f.caKey))) ? await keys.read(f.caKey) : undefined;
+  if (caKey) {
+    configCheck(f.caKey, () => {
+      if (!samePublicKey(createPublicKey(caKey), caCert.publicKey)) throw new Error("does not match ca.crt");
+    });
+  }
 
   const tlsCertPem = await readConfigFile(dir, f.nodeCert);
   const tlsKey = await keys.read(f.nodeKey);
@@ -255,14 +262,12 @@ export async function loadIdentity(dir: string, options: { now?: Date; passphras
   if (active.retiredAt !== undefined) throw new LiaisonError("CONFIG_INVALID", `attestations/${activeKid}.jws: the active key is retired`);
   keys.warnAboutClearKeys();
 
-  const ca: CertificateAuthority = { certPem: caCertPem, key: caKey };
   const identity = {
     dir,
     party,
     displayNames,
     caCertPem,
-    caKey,
-    ca,
+    ...(caKey ? { caKey, ca: { certPem: caCertPem, key: caKey } satisfies CertificateAuthority } : {}),
     fingerprint: sha256Fingerprint(caCert),
     tlsCertPem,
     activeSigningKey,
@@ -273,6 +278,17 @@ export async function loadIdentity(dir: string, options: { now?: Date; passphras
   // serialising an Identity by mistake does not print it. The other keys are KeyObjects.
   Object.defineProperty(identity, "tlsKeyPem", { value: tlsKeyPem, enumerable: false, writable: false });
   return identity;
+}
+
+/** The party CA (certificate and private key) for a CA-only operation, or a clear refusal without ca.key. */
+export function requireCa(identity: Identity, operation: string): CertificateAuthority {
+  if (!identity.ca) {
+    throw new LiaisonError(
+      "CONFIG_INVALID",
+      `${operation} needs the party CA's private key (${join(identity.dir, IDENTITY_FILES.caKey)}), which is not in this identity folder: run it where ca.key is kept`,
+    );
+  }
+  return identity.ca;
 }
 
 /**
@@ -297,8 +313,9 @@ export async function rotateSigningKey(dir: string, options: { now?: Date; passp
   try {
     const previous = identity.verifiedAttestations.find((a) => a.kid === identity.activeSigningKey.kid) as VerifiedAttestation;
     const next = await generateSigningKey();
-    const attestation = await createAttestation(identity.ca, { party: identity.party, jwk: next.publicJwk, validFrom: now, issuedAt: now });
-    const retired = await createAttestation(identity.ca, {
+    const ca = requireCa(identity, "rotating the signing key");
+    const attestation = await createAttestation(ca, { party: identity.party, jwk: next.publicJwk, validFrom: now, issuedAt: now });
+    const retired = await createAttestation(ca, {
       party: identity.party,
       jwk: previous.jwk,
       validFrom: previous.validFrom,
