@@ -1,0 +1,1 @@
+"""An independent Liaison partner node, written from docs/PROTOCOL.md and proto/ only."""
