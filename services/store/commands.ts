@@ -358,6 +358,9 @@ function updateOne(
   }
   if (out.matched === 0 && stmt.upsert) {
     let base: Doc;
+    // The document the update starts from (the filter's equality fields, with their BSON number
+    // types when known), so that e.g. $inc adds to a seeded value instead of to nothing.
+    let seeded: Doc | null = null;
     if (spec.kind === "replace") {
       const seed = seedFromFilter(stmt.q);
       base = { ...cloneValue(spec.doc) };
@@ -365,8 +368,9 @@ function updateOne(
     } else {
       const seed = seedFromFilter(stmt.q);
       base = applyUpdate(seed, spec, { filter: stmt.q, arrayFilters: stmt.arrayFilters, isInsert: true, variables: stmt.variables }).doc;
+      seeded = stmt.typed && isPlainObject(stmt.typed.q) ? seedFromFilter(stmt.typed.q) : seed;
     }
-    const next = restoreTypes(withIdFirst(base), null, getHints());
+    const next = restoreTypes(withIdFirst(base), seeded, getHints());
     const raw = serializeDoc(next);
     const final = BSON.deserialize(raw, DESERIALIZE_OPTIONS);
     if (!stmt.bypassValidation) checkValidator(coll, final);
