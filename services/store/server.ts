@@ -34,8 +34,23 @@ const TXN_ALLOWED = new Set([
   "commitTransaction", "abortTransaction", "killCursors", "create", "createIndexes", "bulkWrite",
 ]);
 
+/**
+ * mongod's NotPrimaryError category. In a replica set mongod puts its current topologyVersion on
+ * such an error (and on a reply whose writeConcernError has such a code), so that a driver can
+ * tell a stale error from a real state change (appendErrorLabelsAndTopologyVersion).
+ */
+const NOT_PRIMARY_CODES = new Set([10107, 13435, 13436, 11602, 189]);
+
 /** Errors a retryable write or read may be retried after (mongod's ErrorCodes::isRetriableError). */
-const RETRIABLE_CODES = new Set([11600, 11602, 10107, 13435, 13436, 189, 91, 7, 6, 89, 9001, 262]);
+const RETRIABLE_CODES = new Set([11600, 11602, 10107, 13435, 13436, 189, 91, 7, 6, 89, 9001, 262, 134]);
+
+/**
+ * Codes mongod's isTransientTransactionError always labels TransientTransactionError:
+ * WriteConflict, LockTimeout, PreparedTransactionInProgress, the SnapshotError category
+ * (SnapshotTooOld, SnapshotUnavailable, StaleChunkHistory, MigrationConflict), the
+ * NeedRetargettingError category (StaleEpoch, StaleConfig) and StaleDbVersion.
+ */
+const TRANSIENT_TXN_CODES = new Set([112, 24, 267, 239, 246, 250, 272, 150, 13388, 249]);
 
 /**
  * The labels mongod attaches to an error reply: TransientTransactionError inside a transaction
@@ -46,7 +61,7 @@ export function serverErrorLabels(name: string, body: Doc, code: number, writeCo
   const inTxn = body.autocommit === false;
   const commitOrAbort = name === "commitTransaction" || name === "abortTransaction";
   if (inTxn) {
-    let transient = code === 112 || code === 24;
+    let transient = TRANSIENT_TXN_CODES.has(code);
     if (commitOrAbort) transient ||= code === 251 && !writeConcernError;
     else transient ||= RETRIABLE_CODES.has(code) || code === 251;
     if (transient && !writeConcernError) labels.push("TransientTransactionError");
@@ -237,7 +252,12 @@ export class StoreServer {
     if (!(e instanceof StoreError)) this.log.error("internal error in command", { error: e });
     const reply: Doc = { ok: 0, errmsg: err.message, code: err.code, codeName: err.codeName, ...err.extra };
     if (err.labels.length) reply.errorLabels = err.labels;
+    if (NOT_PRIMARY_CODES.has(err.code)) reply.topologyVersion = this.topologyVersion();
     return this.withTimes(reply);
+  }
+
+  private topologyVersion(): Doc {
+    return { processId: this.processId, counter: Long.ZERO };
   }
 
   private withTimes(reply: Doc): Doc {
@@ -252,7 +272,7 @@ export class StoreServer {
     const t = this.clusterTime();
     const now = new Date();
     const reply: Doc = {
-      topologyVersion: { processId: this.processId, counter: Long.ZERO },
+      topologyVersion: this.topologyVersion(),
       hosts: [me],
       setName: this.replicaSetName,
       setVersion: 1,
@@ -330,6 +350,7 @@ export class StoreServer {
         reply.writeConcernError = wce;
         const labels = fp && Array.isArray(fp.errorLabels) ? (fp.errorLabels as string[]) : serverErrorLabels(name, body, toNumber(wce.code), true);
         if (labels.length) reply.errorLabels = labels;
+        if (NOT_PRIMARY_CODES.has(toNumber(wce.code))) reply.topologyVersion = this.topologyVersion();
       }
       return this.withTimes(reply);
     } catch (e) {
@@ -419,7 +440,7 @@ export class StoreServer {
       const reply = await this.handle(name, cmd, ctx);
       if (retryable && sess && txnNumber !== undefined) {
         sess.retryTxnNumber = txnNumber;
-        sess.retryReply = reply;
+        sess.retryReply = { ...reply }; // a copy: the reply sent now may gain a writeConcernError, a retry's may not
       }
       return reply;
     } catch (e) {
