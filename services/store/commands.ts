@@ -36,6 +36,11 @@ export interface CommandContext {
   sessionKey: string | null;
   /** Sessions known to the server, for `$listLocalSessions`. */
   localSessions?: () => Doc[];
+  /**
+   * Called before each write statement applies its write (a retryable write's
+   * `onPrimaryTransactionalWrite` failpoint); a StoreError it throws fails that statement unwritten.
+   */
+  beforeWrite?: () => void;
 }
 
 const DEFAULT_BATCH = 101;
@@ -282,6 +287,7 @@ export async function insert(ctx: CommandContext, cmd: Doc): Promise<Doc> {
         doc = BSON.deserialize(raw, DESERIALIZE_OPTIONS);
       }
       if (validating) checkValidator(coll, doc);
+      ctx.beforeWrite?.();
       ctx.engine.insert(coll, doc, raw, ctx.txn, ops);
       ctx.engine.opcounters.insert++;
       n++;
@@ -351,6 +357,7 @@ function updateOne(
     if (!raw.equals(m.raw)) {
       const final = BSON.deserialize(raw, DESERIALIZE_OPTIONS);
       if (!stmt.bypassValidation) checkValidator(coll, final);
+      ctx.beforeWrite?.();
       ctx.engine.replace(coll, m.key, final, raw, ctx.txn, ops);
       out.modified++;
       if (first) out.after = next;
@@ -374,6 +381,7 @@ function updateOne(
     const raw = serializeDoc(next);
     const final = BSON.deserialize(raw, DESERIALIZE_OPTIONS);
     if (!stmt.bypassValidation) checkValidator(coll, final);
+    ctx.beforeWrite?.();
     ctx.engine.insert(coll, final, raw, ctx.txn, ops);
     out.upserted = upsertedId(next);
     out.after = next;
@@ -453,6 +461,7 @@ export async function remove(ctx: CommandContext, cmd: Doc): Promise<Doc> {
       const matches = ctx.engine.query(coll, s.q as Doc, ctx.txn, { limit, variables, fold: collationFolder(s.collation) });
       if (!coll) continue;
       for (const m of matches) {
+        ctx.beforeWrite?.();
         ctx.engine.remove(coll, m.key, m.doc._id, ctx.txn, ops);
         ctx.engine.opcounters.delete++;
         n++;
@@ -493,7 +502,10 @@ export async function findAndModify(ctx: CommandContext, cmd: Doc): Promise<Doc>
     if (remove) {
       const coll = ctx.engine.collection(ns, ctx.txn);
       const m = ctx.engine.query(coll, query, ctx.txn, { limit: 1, sort, variables, fold })[0];
-      if (m && coll) ctx.engine.remove(coll, m.key, m.doc._id, ctx.txn, ops);
+      if (m && coll) {
+        ctx.beforeWrite?.();
+        ctx.engine.remove(coll, m.key, m.doc._id, ctx.txn, ops);
+      }
       reply = { lastErrorObject: { n: m ? 1 : 0 }, value: shape(m?.doc), ok: 1 };
     } else {
       const coll = ctx.engine.collection(ns, ctx.txn) ?? (cmd.upsert === true ? ctx.engine.collectionForWrite(ns, ops, ctx.txn) : undefined);

@@ -28,6 +28,16 @@ interface FailPoint {
   data: Doc;
 }
 
+/** mongod's `onPrimaryTransactionalWrite` failpoint, armed for one retryable write command. */
+interface TransactionalWriteFailure {
+  /** Runs before each statement's write: the failpoint may fire, and may fail the statement unwritten. */
+  beforeWrite: () => void;
+  /** It fired with closeConnection (the default): the connection is closed instead of replying. */
+  close: boolean;
+  /** It failed a statement, which did not happen: a retry of this txnNumber must run it again. */
+  failed: boolean;
+}
+
 const WRITE_COMMANDS = new Set(["insert", "update", "delete", "findAndModify", "findandmodify"]);
 const TXN_ALLOWED = new Set([
   "find", "getMore", "insert", "update", "delete", "findAndModify", "findandmodify", "aggregate", "distinct",
@@ -330,6 +340,7 @@ export class StoreServer {
       return this.withTimes(this.helloReply(body, connId, name !== "hello"));
     }
     const fp = this.checkFailPoint(name, this.appNames.get(connId));
+    const onWrite = this.transactionalWriteFailPoint(name, body);
     try {
       if (fp) {
         if (fp.closeConnection === true) {
@@ -343,7 +354,11 @@ export class StoreServer {
           return this.errorReply(new StoreError(code, `Failing command via 'failCommand' failpoint`, { labels }));
         }
       }
-      const reply = await this.dispatch(name, body, db, sequences, bodyRaw);
+      const reply = await this.dispatch(name, body, db, sequences, bodyRaw, onWrite);
+      if (onWrite?.close) {
+        sock.destroy();
+        return { ok: 0 };
+      }
       let wce: Doc | undefined = fp && isPlainObject(fp.writeConcernError) ? (fp.writeConcernError as Doc) : undefined;
       wce ??= unsatisfiableWriteConcern(name, body);
       if (wce) {
@@ -354,6 +369,10 @@ export class StoreServer {
       }
       return this.withTimes(reply);
     } catch (e) {
+      if (onWrite?.close) {
+        sock.destroy();
+        return { ok: 0 };
+      }
       if (e instanceof StoreError && e.labels.length === 0) {
         return this.errorReply(new StoreError(e.code, e.message, { labels: serverErrorLabels(name, body, e.code, false), extra: e.extra }));
       }
@@ -367,6 +386,13 @@ export class StoreServer {
     const cmds = (fp.data.failCommands as string[]) ?? [];
     if (!cmds.includes(cmdName)) return null;
     if (typeof fp.data.appName === "string" && fp.data.appName !== appName) return null;
+    return this.firePoint("failCommand");
+  }
+
+  /** Evaluate a failpoint once (a hit counts against `times`/`skip`): its data if it fires, else null. */
+  private firePoint(fpName: string): Doc | null {
+    const fp = this.failPoints.get(fpName);
+    if (!fp || fp.mode === "off") return null;
     if (typeof fp.mode === "object") {
       if ("skip" in fp.mode) {
         if (fp.mode.skip > 0) {
@@ -376,10 +402,35 @@ export class StoreServer {
       } else if ("times" in fp.mode) {
         if (fp.mode.times <= 0) return null;
         fp.mode.times--;
-        if (fp.mode.times <= 0) this.failPoints.delete("failCommand");
+        if (fp.mode.times <= 0) this.failPoints.delete(fpName);
       }
     }
     return fp.data;
+  }
+
+  /**
+   * mongod's `onPrimaryTransactionalWrite` failpoint, for a retryable write (a txnNumber outside a
+   * transaction). Each statement's write is a hit: closeConnection (default true) closes the
+   * connection after the command instead of replying; failBeforeCommitExceptionCode fails that
+   * statement with the code before it is written.
+   */
+  private transactionalWriteFailPoint(name: string, body: Doc): TransactionalWriteFailure | undefined {
+    if (!this.failPoints.has("onPrimaryTransactionalWrite")) return undefined;
+    if (body.txnNumber === undefined || body.autocommit !== undefined || !WRITE_COMMANDS.has(name)) return undefined;
+    const w: TransactionalWriteFailure = {
+      close: false,
+      failed: false,
+      beforeWrite: () => {
+        const data = this.firePoint("onPrimaryTransactionalWrite");
+        if (!data) return;
+        if (data.closeConnection !== false) w.close = true;
+        if (data.failBeforeCommitExceptionCode !== undefined) {
+          w.failed = true;
+          throw new StoreError(toNumber(data.failBeforeCommitExceptionCode), `Failing write for txnNumber ${String(body.txnNumber)} due to failpoint. The write must not be reflected.`);
+        }
+      },
+    };
+    return w;
   }
 
   private session(cmd: Doc): [string | null, SessionState | null] {
@@ -395,7 +446,7 @@ export class StoreServer {
     return [key, s];
   }
 
-  private async dispatch(name: string, cmd: Doc, db: string, sequences: Map<string, { docs: Doc[]; raws: Buffer[] }>, bodyRaw: Buffer | null): Promise<Doc> {
+  private async dispatch(name: string, cmd: Doc, db: string, sequences: Map<string, { docs: Doc[]; raws: Buffer[] }>, bodyRaw: Buffer | null, onWrite?: TransactionalWriteFailure): Promise<Doc> {
     const [sessionKey, sess] = this.session(cmd);
     const txnNumber = cmd.txnNumber !== undefined ? toNumber(cmd.txnNumber) : undefined;
     let txn: Txn | null = null;
@@ -430,6 +481,7 @@ export class StoreServer {
       cursors: this.cursors,
       nextCursorId: () => ++this.cursorSeq + 1000n,
       sessionKey,
+      beforeWrite: onWrite?.beforeWrite,
       localSessions: () =>
         [...this.sessions].map(([k, st]) => ({
           _id: { id: new Binary(Buffer.from(k, "hex"), 4), uid: new Binary(Buffer.alloc(32), 0) },
@@ -438,7 +490,7 @@ export class StoreServer {
     };
     try {
       const reply = await this.handle(name, cmd, ctx);
-      if (retryable && sess && txnNumber !== undefined) {
+      if (retryable && sess && txnNumber !== undefined && !onWrite?.failed) {
         sess.retryTxnNumber = txnNumber;
         sess.retryReply = { ...reply }; // a copy: the reply sent now may gain a writeConcernError, a retry's may not
       }
