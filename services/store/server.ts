@@ -28,6 +28,16 @@ interface FailPoint {
   data: Doc;
 }
 
+/** Commands that read at a snapshot outside a transaction (readConcern level "snapshot", mongod 5.0+). */
+const SNAPSHOT_READS = new Set(["find", "aggregate", "distinct"]);
+
+/** A snapshot read's point in time: a read-only transaction snapshot the engine keeps history for. */
+interface SnapshotPin {
+  txn: Txn;
+  at: Timestamp;
+  created: number;
+}
+
 /** mongod's `onPrimaryTransactionalWrite` failpoint, armed for one retryable write command. */
 interface TransactionalWriteFailure {
   /** Runs before each statement's write: the failpoint may fire, and may fail the statement unwritten. */
@@ -109,6 +119,10 @@ export class StoreServer {
   private readonly processId = new ObjectId();
   private readonly failPoints = new Map<string, FailPoint>();
   private reaper: NodeJS.Timeout | null = null;
+  /** Points in time snapshot reads started at (by atClusterTime "t:i"), readable for a while. */
+  private readonly snapshotPins = new Map<string, SnapshotPin>();
+  /** How long a snapshot read's point in time stays readable (mongod's minSnapshotHistoryWindowInSeconds). */
+  snapshotHistoryMillis = 300_000;
   /** How long a cursor may sit idle before the server closes it. */
   cursorTimeoutMillis = 10 * 60 * 1000;
   /** Application name each connection gave at handshake (failCommand's `appName` filter). */
@@ -139,13 +153,58 @@ export class StoreServer {
     return n;
   }
 
+  /**
+   * The snapshot a read with readConcern {level: "snapshot"} outside a transaction reads at. Without
+   * atClusterTime it starts now (and the reply names that time); with it, it reads at a time an
+   * earlier snapshot read started at, or at the present if none is newer. History older than that
+   * is gone: SnapshotTooOld.
+   */
+  private snapshotRead(name: string, cmd: Doc): SnapshotPin {
+    const rc = cmd.readConcern as Doc;
+    if (!SNAPSHOT_READS.has(name)) throw new StoreError(72, `Command ${name} does not support { readConcern: { level: "snapshot" } } outside a transaction`);
+    if (name === "aggregate" && Array.isArray(cmd.pipeline) && cmd.pipeline.some((s) => isPlainObject(s) && ("$out" in s || "$merge" in s))) {
+      throw new StoreError(72, "$out and $merge cannot be used with readConcern level 'snapshot' outside a transaction");
+    }
+    this.expireSnapshotPins(Date.now());
+    const at = rc.atClusterTime;
+    if (at === undefined) return this.pinSnapshot(this.clusterTime());
+    if (!(at instanceof Timestamp)) throw new StoreError(14, "BSON field 'readConcern.atClusterTime' is the wrong type, expected type 'timestamp'");
+    const pin = this.snapshotPins.get(`${at.t}:${at.i}`);
+    if (pin) return pin;
+    if (at.t > this.tsSeconds || (at.t === this.tsSeconds && at.i >= this.tsInc)) return this.pinSnapshot(at);
+    throw new StoreError(239, `Read timestamp Timestamp(${at.t}, ${at.i}) is older than the oldest available timestamp.`);
+  }
+
+  private pinSnapshot(at: Timestamp): SnapshotPin {
+    const txn = new Txn("", -1, this.engine.seq);
+    this.engine.beginTxnSnapshot(txn);
+    const pin = { txn, at, created: Date.now() };
+    this.snapshotPins.set(`${at.t}:${at.i}`, pin);
+    return pin;
+  }
+
+  /** Periodic housekeeping: idle cursors, expired snapshot points. */
+  private sweep(): void {
+    this.reapIdleCursors();
+    this.expireSnapshotPins(Date.now());
+  }
+
+  /** Release snapshot points older than the history window (and the oldest beyond 256). */
+  private expireSnapshotPins(now: number): void {
+    for (const [k, p] of this.snapshotPins) {
+      if (now - p.created <= this.snapshotHistoryMillis && this.snapshotPins.size <= 256) break;
+      this.snapshotPins.delete(k);
+      this.engine.abortTxn(p.txn, null);
+    }
+  }
+
   /** Close the cursors opened under the given sessions (endSessions, killSessions). */
   private killSessionCursors(keys: Set<string> | null): void {
     for (const [id, c] of this.cursors) if (c.sessionKey && (keys === null || keys.has(c.sessionKey))) this.cursors.delete(id);
   }
 
   listen(port: number): Promise<number> {
-    this.reaper ??= setInterval(() => this.reapIdleCursors(), Math.min(60_000, this.cursorTimeoutMillis)).unref();
+    this.reaper ??= setInterval(() => this.sweep(), Math.min(60_000, this.cursorTimeoutMillis)).unref();
     return new Promise((resolve, reject) => {
       const srv = net.createServer((s) => this.onConnection(s));
       srv.on("error", reject);
@@ -466,6 +525,8 @@ export class StoreServer {
     } else if (name === "commitTransaction" || name === "abortTransaction") {
       throw new StoreError(sess ? 125 : 50768, "Transaction commands require autocommit: false and a txnNumber");
     }
+    // A snapshot read outside a transaction reads at a pinned point in time, named in its reply.
+    const snapshot = !txn && cmd.autocommit === undefined && isPlainObject(cmd.readConcern) && cmd.readConcern.level === "snapshot" ? this.snapshotRead(name, cmd) : null;
     // Retryable writes outside transactions: a retried statement returns the first reply.
     const retryable = !txn && sess && txnNumber !== undefined && WRITE_COMMANDS.has(name);
     if (retryable && sess) {
@@ -475,7 +536,7 @@ export class StoreServer {
     const ctx: C.CommandContext = {
       engine: this.engine,
       db,
-      txn,
+      txn: txn ?? snapshot?.txn ?? null,
       sequences,
       bodyRaw,
       cursors: this.cursors,
@@ -490,6 +551,10 @@ export class StoreServer {
     };
     try {
       const reply = await this.handle(name, cmd, ctx);
+      if (snapshot) {
+        if (isPlainObject(reply.cursor)) reply.cursor.atClusterTime = snapshot.at;
+        else reply.atClusterTime = snapshot.at;
+      }
       if (retryable && sess && txnNumber !== undefined && !onWrite?.failed) {
         sess.retryTxnNumber = txnNumber;
         sess.retryReply = { ...reply }; // a copy: the reply sent now may gain a writeConcernError, a retry's may not
@@ -635,7 +700,7 @@ export class StoreServer {
         if (!(ms > 0)) throw new StoreError(2, "cursorTimeoutMillis must be positive");
         this.cursorTimeoutMillis = ms;
         if (this.reaper) clearInterval(this.reaper);
-        this.reaper = setInterval(() => this.reapIdleCursors(), Math.min(60_000, ms)).unref();
+        this.reaper = setInterval(() => this.sweep(), Math.min(60_000, ms)).unref();
         return { was: Long.fromNumber(was), ok: 1 };
       }
       case "serverStatus": {
