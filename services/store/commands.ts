@@ -673,6 +673,14 @@ async function writeOut(ctx: CommandContext, stage: Doc, results: Doc[]): Promis
 
 // ---------- catalog ----------
 
+/** A create command's clusteredIndex, as mongod stores and lists it: {v: 2, key: {_id: 1}, name, unique: true}. */
+function clusteredIndexSpec(v: unknown): Doc {
+  if (!isPlainObject(v)) throw new StoreError(14, "BSON field 'create.clusteredIndex' is the wrong type, expected type 'object'");
+  if (!isPlainObject(v.key) || keyString(v.key) !== keyString({ _id: 1 })) throw new StoreError(72, "The clusteredIndex option is only supported for key: {_id: 1}");
+  if (v.unique !== true) throw new StoreError(72, "The clusteredIndex option requires unique: true");
+  return { v: 2, key: { _id: 1 }, name: typeof v.name === "string" ? v.name : "_id_", unique: true };
+}
+
 export async function create(ctx: CommandContext, cmd: Doc): Promise<Doc> {
   const ns = nsOf(ctx, cmd.create, "create");
   validateNs(ns);
@@ -681,6 +689,7 @@ export async function create(ctx: CommandContext, cmd: Doc): Promise<Doc> {
   for (const k of ["capped", "size", "max", "validator", "validationLevel", "validationAction", "collation", "timeseries", "expireAfterSeconds", "clusteredIndex", "changeStreamPreAndPostImages"]) {
     if (cmd[k] !== undefined) options[k] = cmd[k];
   }
+  if (cmd.clusteredIndex !== undefined) options.clusteredIndex = clusteredIndexSpec(cmd.clusteredIndex);
   // Inside a transaction the collection is created at commit (see Engine.collectionForWrite).
   const ops: JournalOp[] = [];
   ctx.engine.collectionForWrite(ns, ops, ctx.txn, options);
@@ -727,6 +736,7 @@ export function listCollections(ctx: CommandContext, cmd: Doc): Doc {
       info: { readOnly: false, uuid: c.uuid },
       idIndex: { v: 2, key: { _id: 1 }, name: "_id_" },
     };
+    if (isPlainObject(c.options.clusteredIndex)) delete full.idIndex;
     if (!matcher(full)) continue;
     out.push(nameOnly ? { name: c.name, type: "collection" } : full);
   }
@@ -776,7 +786,7 @@ function defaultIndexName(key: Doc): string {
   return Object.keys(key).map((k) => `${k}_${String(key[k])}`).join("_");
 }
 
-const INDEX_OPTION_KEYS = ["unique", "sparse", "partialFilterExpression", "expireAfterSeconds", "collation", "hidden"];
+const INDEX_OPTION_KEYS = ["unique", "sparse", "partialFilterExpression", "expireAfterSeconds", "collation", "hidden", "prepareUnique"];
 
 export async function createIndexes(ctx: CommandContext, cmd: Doc): Promise<Doc> {
   const ns = nsOf(ctx, cmd.createIndexes, "createIndexes");
@@ -832,7 +842,8 @@ export function listIndexes(ctx: CommandContext, cmd: Doc): Doc {
   const coll = ctx.engine.collections.get(ns);
   if (!coll) throw new StoreError(26, `ns does not exist: ${ns}`);
   const bs = toInt(isPlainObject(cmd.cursor) ? (cmd.cursor as Doc).batchSize : undefined, DEFAULT_BATCH);
-  return cursorReply(ctx, ns, coll.indexes.map((i) => serializeDoc(i.spec)), bs, false);
+  const clustered = isPlainObject(coll.options.clusteredIndex) ? { ...(coll.options.clusteredIndex as Doc), clustered: true } : null;
+  return cursorReply(ctx, ns, coll.indexes.map((i) => serializeDoc(i.isId && clustered ? clustered : i.spec)), bs, false);
 }
 
 export async function dropIndexes(ctx: CommandContext, cmd: Doc): Promise<Doc> {
@@ -859,12 +870,84 @@ export async function dropIndexes(ctx: CommandContext, cmd: Doc): Promise<Doc> {
   return { nIndexesWas: was, ok: 1 };
 }
 
-export function collMod(ctx: CommandContext, cmd: Doc): Doc {
+export async function collMod(ctx: CommandContext, cmd: Doc): Promise<Doc> {
   const ns = nsOf(ctx, cmd.collMod, "collMod");
   const coll = ctx.engine.collections.get(ns);
   if (!coll) throw new StoreError(26, `ns does not exist: ${ns}`);
+  const reply: Doc = { ok: 1 };
+  if (cmd.index !== undefined) Object.assign(reply, await collModIndex(ctx, coll, cmd.index));
   for (const k of ["validator", "validationLevel", "validationAction"]) if (cmd[k] !== undefined) coll.options[k] = cmd[k];
-  return { ok: 1 };
+  return reply;
+}
+
+/**
+ * collMod's `index` option (by keyPattern or name): hidden, expireAfterSeconds, prepareUnique, and
+ * unique: true, which needs prepareUnique first and fails with CannotConvertIndexToUnique (359),
+ * listing the duplicates as `violations`, while documents share a key. Journaled as the index
+ * dropped and created again with its new spec.
+ */
+async function collModIndex(ctx: CommandContext, coll: Collection, arg: unknown): Promise<Doc> {
+  if (!isPlainObject(arg)) throw new StoreError(14, "BSON field 'collMod.index' is the wrong type, expected type 'object'");
+  if ((arg.keyPattern === undefined) === (arg.name === undefined)) throw new StoreError(72, "Must specify either index name or key pattern.");
+  const ix = isPlainObject(arg.keyPattern)
+    ? coll.indexes.find((i) => keyString(i.key) === keyString(arg.keyPattern))
+    : coll.indexes.find((i) => i.name === arg.name);
+  if (!ix) throw new StoreError(27, `cannot find index ${JSON.stringify(arg.keyPattern ?? arg.name)} for ns ${coll.ns}`);
+  if (ix.isId) throw new StoreError(72, "cannot modify the _id index");
+  const spec: Doc = { ...ix.spec };
+  const out: Doc = {};
+  if (arg.hidden !== undefined) {
+    out.hidden_old = ix.spec.hidden === true;
+    out.hidden_new = arg.hidden === true;
+    if (arg.hidden === true) spec.hidden = true;
+    else delete spec.hidden;
+  }
+  if (arg.expireAfterSeconds !== undefined) {
+    if (ix.spec.expireAfterSeconds === undefined) throw new StoreError(72, "no expireAfterSeconds field to update");
+    out.expireAfterSeconds_old = ix.spec.expireAfterSeconds;
+    out.expireAfterSeconds_new = arg.expireAfterSeconds;
+    spec.expireAfterSeconds = arg.expireAfterSeconds;
+  }
+  if (arg.prepareUnique !== undefined) {
+    if (ix.spec.unique !== true) {
+      out.prepareUnique_old = ix.spec.prepareUnique === true;
+      out.prepareUnique_new = arg.prepareUnique === true;
+      if (arg.prepareUnique === true) spec.prepareUnique = true;
+      else delete spec.prepareUnique;
+    }
+  }
+  if (arg.unique !== undefined) {
+    if (arg.unique !== true) throw new StoreError(72, "The field 'unique' can only be set to true with collMod.");
+    if (ix.spec.unique !== true) {
+      if (spec.prepareUnique !== true) throw new StoreError(72, "Cannot make index unique with 'prepareUnique: false'. Run collMod to set 'prepareUnique: true' first.");
+      const byKey = new Map<string, unknown[]>();
+      for (const v of coll.docs.values()) {
+        if (!v.doc) continue;
+        for (const k of indexKeys(ix, v.doc)) {
+          const ks = keyString(k);
+          const ids = byKey.get(ks);
+          if (ids) ids.push(v.doc._id);
+          else byKey.set(ks, [v.doc._id]);
+        }
+      }
+      const violations = [...byKey.values()].filter((ids) => ids.length > 1).map((ids) => ({ ids }));
+      if (violations.length) {
+        throw new StoreError(359, "Cannot convert the index to unique. Please resolve conflicting documents before running collMod again.", { extra: { violations } });
+      }
+      out.unique_new = true;
+      spec.unique = true;
+      delete spec.prepareUnique;
+    }
+  }
+  if (keyString(spec) !== keyString(ix.spec)) {
+    ix.spec = spec;
+    ix.unique = spec.unique === true || spec.prepareUnique === true;
+    await ctx.engine.persist([
+      { op: "dropIndex", ns: coll.ns, name: ix.name },
+      { op: "createIndex", ns: coll.ns, spec },
+    ]);
+  }
+  return out;
 }
 
 export { indexKeys, makeSortComparator, Timestamp };

@@ -118,7 +118,8 @@ export function makeIndex(spec: Doc): IndexInfo {
     name: String(spec.name),
     key,
     spec,
-    unique: isId || spec.unique === true,
+    // prepareUnique (collMod, 6.0+): new keys must be unique, existing duplicates may remain.
+    unique: isId || spec.unique === true || spec.prepareUnique === true,
     sparse: spec.sparse === true,
     partial,
     paths,
@@ -359,7 +360,7 @@ export class Engine {
       const keys = indexKeys(ix, v.doc);
       if (keys.length > 1) ix.multikey = true;
       for (const k of keys) {
-        if (check && ix.unique) {
+        if (check && ix.unique && ix.spec.unique === true) {
           for (const e of ix.tree.range(k, true, k, true)) {
             if (e.id !== key) throw duplicateKeyError(coll, ix, k);
           }

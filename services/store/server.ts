@@ -621,6 +621,7 @@ export class StoreServer {
       case "findandmodify":
         return C.findAndModify(ctx, cmd);
       case "aggregate":
+        refuseAtlasOnlyStages(cmd);
         return C.aggregate(ctx, cmd);
       case "count":
         return C.count(ctx, cmd);
@@ -765,6 +766,11 @@ export class StoreServer {
         }
         return { db: ctx.db, collections, objects, ok: 1 };
       }
+      case "createSearchIndexes":
+      case "updateSearchIndex":
+      case "dropSearchIndex":
+        // As mongod 7.0 answers outside Atlas (enterprise; community has no such command).
+        throw new StoreError(115, "Search index commands are only supported with Atlas.");
       case "collStats":
       case "validate":
         return { ns: `${ctx.db}.${String(cmd[name])}`, ok: 1 };
@@ -775,6 +781,18 @@ export class StoreServer {
         throw new StoreError(59, `no such command: '${name}'`);
       default:
         throw new StoreError(59, `no such command: '${name}'`);
+    }
+  }
+}
+
+/** Atlas Search stages: mongod 7.0 outside Atlas refuses them (location code 6047401). */
+function refuseAtlasOnlyStages(cmd: Doc): void {
+  if (!Array.isArray(cmd.pipeline)) return;
+  for (const s of cmd.pipeline) {
+    if (!isPlainObject(s)) continue;
+    const stage = Object.keys(s)[0];
+    if (stage === "$listSearchIndexes" || stage === "$search" || stage === "$searchMeta" || stage === "$vectorSearch") {
+      throw new StoreError(6047401, `${stage} stage is only allowed on MongoDB Atlas`);
     }
   }
 }
