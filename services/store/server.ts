@@ -28,6 +28,42 @@ interface FailPoint {
   data: Doc;
 }
 
+/** The commands of Stable API Version 1 (a command outside it fails with APIStrictError under apiStrict). */
+const API_V1_COMMANDS = new Set([
+  "abortTransaction", "aggregate", "authenticate", "collMod", "commitTransaction", "count", "create", "createIndexes",
+  "delete", "drop", "dropDatabase", "dropIndexes", "endSessions", "explain", "find", "findAndModify", "getMore", "hello",
+  "insert", "killCursors", "listCollections", "listDatabases", "listIndexes", "ping", "refreshSessions", "update",
+  "saslStart", "saslContinue",
+]);
+/** Aggregation stages outside Stable API Version 1 (internal and diagnostic ones). */
+const NON_API_V1_STAGES = new Set(["$currentOp", "$indexStats", "$listLocalSessions", "$listSessions", "$planCacheStats", "$listCatalog"]);
+
+/**
+ * Stable API parameters as mongod checks them: apiVersion must be "1"; apiStrict and
+ * apiDeprecationErrors need apiVersion; with apiStrict, commands and stages outside Version 1 fail.
+ */
+function checkApiParameters(name: string, body: Doc): void {
+  const version = body.apiVersion;
+  if (version === undefined) {
+    if (body.apiStrict !== undefined || body.apiDeprecationErrors !== undefined) {
+      throw new StoreError(4886600, "Provided apiStrict and/or apiDeprecationErrors without passing apiVersion");
+    }
+    return;
+  }
+  if (typeof version !== "string") throw new StoreError(14, "BSON field 'apiVersion' is the wrong type, expected type 'string'");
+  if (version !== "1") throw new StoreError(322, `API version must be "1"`);
+  if (body.apiStrict !== true) return;
+  if (!API_V1_COMMANDS.has(name)) {
+    throw new StoreError(323, `Provided apiStrict:true, but the command ${name} is not in API Version 1. Information on supported commands and migrations in API Version 1 can be found at https://dochub.mongodb.org/core/manual-versioned-api.`);
+  }
+  if (name === "aggregate" && Array.isArray(body.pipeline)) {
+    for (const s of body.pipeline) {
+      const stage = isPlainObject(s) ? Object.keys(s)[0] : undefined;
+      if (stage && NON_API_V1_STAGES.has(stage)) throw new StoreError(323, `${stage} is not allowed with 'apiStrict: true' in API Version 1`);
+    }
+  }
+}
+
 /** Commands that read at a snapshot outside a transaction (readConcern level "snapshot", mongod 5.0+). */
 const SNAPSHOT_READS = new Set(["find", "aggregate", "distinct"]);
 
@@ -398,6 +434,7 @@ export class StoreServer {
       if (typeof app === "string") this.appNames.set(connId, app);
       return this.withTimes(this.helloReply(body, connId, name !== "hello"));
     }
+    checkApiParameters(name, body);
     const fp = this.checkFailPoint(name, this.appNames.get(connId));
     const onWrite = this.transactionalWriteFailPoint(name, body);
     try {
