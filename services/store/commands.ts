@@ -21,6 +21,15 @@ export interface Cursor {
   sessionKey: string | null;
   /** Date.now() of its creation or last getMore; idle cursors are reaped (cursorTimeoutMillis). */
   lastUse: number;
+  /** A tailable cursor on a capped collection: stays open, and a getMore past the end reads what was appended. */
+  tail?: TailPosition;
+}
+
+interface TailPosition {
+  coll: Collection;
+  matches: (doc: Doc) => boolean;
+  /** Key of the last document (in natural order) the cursor has looked at, or null: none yet. */
+  after: string | null;
 }
 
 export interface CommandContext {
@@ -88,12 +97,12 @@ function batchFrom(raws: Buffer[], start: number, batchSize: number): number {
   return end;
 }
 
-export function cursorReply(ctx: CommandContext, ns: string, raws: Buffer[], batchSize: number, singleBatch: boolean): Doc {
+export function cursorReply(ctx: CommandContext, ns: string, raws: Buffer[], batchSize: number, singleBatch: boolean, tail?: TailPosition): Doc {
   const first = batchSize === 0 && !singleBatch ? 0 : batchFrom(raws, 0, singleBatch ? 0 : batchSize);
   let id = 0n;
-  if (first < raws.length && !singleBatch) {
+  if ((first < raws.length || tail) && !singleBatch) {
     id = ctx.nextCursorId();
-    ctx.cursors.set(id, { id, ns, raws, pos: first, sessionKey: ctx.sessionKey, lastUse: Date.now() });
+    ctx.cursors.set(id, { id, ns, raws, pos: first, sessionKey: ctx.sessionKey, lastUse: Date.now(), tail });
   }
   return { cursor: { firstBatch: new RawDocs(raws.slice(0, first)), id: Long.fromBigInt(id), ns }, ok: 1 };
 }
@@ -111,15 +120,42 @@ export function getMore(ctx: CommandContext, cmd: Doc): Doc {
   if (c.ns !== ns && !c.ns.startsWith(`${ctx.db}.$cmd`)) throw new StoreError(13, `Requested getMore on namespace '${ns}', but cursor belongs to a different namespace ${c.ns}`);
   const bs = toInt(cmd.batchSize, 0);
   c.lastUse = Date.now();
+  if (c.tail && c.pos >= c.raws.length) {
+    c.raws = readTail(ctx, c, c.tail);
+    c.pos = 0;
+  }
   const end = batchFrom(c.raws, c.pos, bs);
   const batch = c.raws.slice(c.pos, end);
   c.pos = end;
   let outId = c.id;
-  if (c.pos >= c.raws.length) {
+  if (c.pos >= c.raws.length && !c.tail) {
     ctx.cursors.delete(c.id);
     outId = 0n;
   }
   return { cursor: { nextBatch: new RawDocs(batch), id: Long.fromBigInt(outId), ns: c.ns }, ok: 1 };
+}
+
+/** What a tailable cursor has not seen yet: matching documents appended after its position (without waiting). */
+function readTail(ctx: CommandContext, c: Cursor, tail: TailPosition): Buffer[] {
+  if (ctx.engine.collections.get(c.ns) !== tail.coll) {
+    ctx.cursors.delete(c.id);
+    throw new StoreError(175, `collection dropped. ns: ${c.ns}`);
+  }
+  const out: Buffer[] = [];
+  let past = tail.after === null;
+  for (const [key, v] of tail.coll.docs) {
+    if (!past) {
+      past = key === tail.after;
+      continue;
+    }
+    tail.after = key;
+    if (v.doc && tail.matches(v.doc)) out.push(v.raw as Buffer);
+  }
+  if (!past) {
+    ctx.cursors.delete(c.id);
+    throw new StoreError(136, `CollectionScan died due to position in capped collection being deleted. ns: ${c.ns}`);
+  }
+  return out;
 }
 
 export function killCursors(ctx: CommandContext, cmd: Doc): Doc {
@@ -153,13 +189,21 @@ export function find(ctx: CommandContext, cmd: Doc): Doc {
   const sort = cmd.sort as Doc | undefined;
   if (sort !== undefined && !isPlainObject(sort)) throw badValue("sort must be an object");
   ctx.engine.opcounters.query++;
+  let tail: TailPosition | undefined;
+  if (cmd.tailable === true && coll) {
+    if (coll.options.capped !== true) throw new StoreError(2, `error processing query: ns=${ns} tailable cursor requested on non capped collection`);
+    if (sort !== undefined && Object.keys(sort).some((k) => k !== "$natural")) throw new StoreError(2, "error processing query: tailable cursors must be sorted in natural order");
+    let after: string | null = null;
+    for (const key of coll.docs.keys()) after = key;
+    tail = { coll, matches: compileFilter(filter, evalLet(cmd.let), collationFolder(cmd.collation)), after };
+  }
   const vis = ctx.engine.query(coll, filter, ctx.txn, { sort, skip, limit, variables: evalLet(cmd.let), fold: collationFolder(cmd.collation) });
   let raws: Buffer[];
   const projection = cmd.projection as Doc | undefined;
   if (projection && Object.keys(projection).length) {
     raws = project(vis.map((v) => v.doc), projection, filter).map(serializeDoc);
   } else raws = docsToRaws(vis);
-  return cursorReply(ctx, ns, raws, limit && limit < batchSize ? limit : batchSize, singleBatch || (limit > 0 && raws.length <= limit && limit <= batchSize));
+  return cursorReply(ctx, ns, raws, limit && limit < batchSize ? limit : batchSize, singleBatch || (limit > 0 && raws.length <= limit && limit <= batchSize), tail);
 }
 
 /**
