@@ -61,6 +61,23 @@ describe("witnessing between two nodes", () => {
     verifyInclusion(Number(response.index), checkpoint.size, hashLeaf(response.entry), response.inclusionProof, checkpoint.rootHash);
   });
 
+  it("asks again from the size the witness names when the log lost its latest cosignature", async () => {
+    const vn = cluster.node(VN);
+    const cn = cluster.node(CN);
+    const cosignatures = vn.db.collection<{ cosigner: string; size: number }>("ledger_cosignatures");
+    await vn.send(wantedPersonNotice({ sender: VN, recipients: [CN] }));
+    const lost = await vn.publishCheckpoint();
+    assert.ok(lost && (await cosignatures.countDocuments({ cosigner: witnessName(CN), size: lost.size })) === 1);
+    // The log forgets that CN cosigned `lost` (e.g. restored from an older backup); CN remembers.
+    await cosignatures.deleteMany({ cosigner: witnessName(CN), size: lost.size });
+    await vn.send(wantedPersonNotice({ sender: VN, recipients: [CN] }));
+    const next = await vn.publishCheckpoint();
+    assert.ok(next && next.size > lost.size);
+    assert.equal(await cosignatures.countDocuments({ cosigner: witnessName(CN), size: next.size }), 1, "cosigned after asking again from the witness's size");
+    const witnessed = await cn.db.collection<{ _id: string; size: number }>("witness_state").findOne({ _id: VN });
+    assert.equal(witnessed?.size, next.size, "the witness moved on to the new size");
+  });
+
   it("refuses to cosign after the partner rewrote its history, and keeps the evidence", async () => {
     const vn = cluster.node(VN);
     // CN has cosigned VN's current checkpoint.

@@ -80,6 +80,8 @@ export class LiaisonError extends Error {
   override readonly name: string = "LiaisonError";
   readonly code: ErrorCode;
   readonly labels: Set<ErrorLabel>;
+  /** The message a refusal concerns, once it is known (sent back in the peer API's Rejection detail). */
+  messageId?: string;
 
   /** `message` is safe to show a partner or an officer: never put secrets or payload in it. */
   constructor(code: ErrorCode, message: string, options: LiaisonErrorOptions = {}) {

@@ -141,6 +141,8 @@ export class Receiver {
       return await this.record(message, envelopeBytes, envelopeSha256);
     } catch (thrown) {
       const error = toLiaisonError(thrown);
+      // Known only once the signed header decoded: the partner's Rejection detail names it.
+      if (messageId !== "" && error.messageId === undefined) error.messageId = messageId;
       if (attributable && error.code !== "INTERNAL" && error.code !== "UNAVAILABLE") {
         await this.recordRejection(peerParty, messageId, envelopeSha256, error);
       }

@@ -15,7 +15,7 @@ import type { Collection, Db } from "mongodb";
 import { Binary } from "mongodb";
 import { CosignRequestSchema, CosignResponseSchema, PeerApi } from "../../gen/liaison/v1/peer_pb.ts";
 import type { Identity, KeyRing } from "../identity/index.ts";
-import { LiaisonError, toLiaisonError } from "../errors/index.ts";
+import { GrpcStatus, LiaisonError, PeerRejectedError, toLiaisonError } from "../errors/index.ts";
 import { createLogger } from "../logging/index.ts";
 import {
   cosignatureV1Verifier,
@@ -103,7 +103,7 @@ export class Witnessing {
     if (Number(request.fromSize) !== previousSize) {
       throw new LiaisonError(
         "PROOF_INCONSISTENT",
-        `from_size must be the size this witness last cosigned for you: ${previousSize}`,
+        `${WRONG_FROM_SIZE_REASON}${previousSize}`,
       );
     }
     const sameSize = await this.cosigned.findOne({ party: partner, size: checkpoint.size });
@@ -172,14 +172,22 @@ export class Witnessing {
         } catch (error) {
           this.onCosignature(party, "failed");
           const e = toLiaisonError(error);
-          this.log.warn("cosignature not obtained", { partner: party, code: e.code, reason: e.message });
+          // A partner's refusal is logged under the partner's own code, not as our INTERNAL.
+          const code = e instanceof PeerRejectedError ? (e.peerCode ?? GrpcStatus[e.peerStatus]) : e.code;
+          this.log.warn("cosignature not obtained", { partner: party, code, reason: e.message });
         }
       }),
     );
     return checkpoint;
   }
 
-  /** Ask one partner to cosign; false when it already cosigned this size (nothing asked). */
+  /**
+   * Ask one partner to cosign; false when it already cosigned this size (nothing asked). We send a
+   * proof from the last size we hold a cosignature of; if the witness last cosigned another size
+   * (its cosignature never reached us, or our records were restored from an older backup) it says
+   * which, in the normative PROOF_INCONSISTENT reason (PROTOCOL §11.4 rule 2), and we ask once
+   * more from that size.
+   */
   private async requestCosignature(party: string, client: PeerClient, checkpoint: SignedCheckpoint): Promise<boolean> {
     const cosigner = witnessName(party);
     const last = await this.db
@@ -190,9 +198,18 @@ export class Witnessing {
       .next();
     const fromSize = last?.size ?? 0;
     if (fromSize >= checkpoint.size) return false;
-    const proof = fromSize > 0 ? await readConsistencyProof(this.db, fromSize, checkpoint.size) : [];
-    const request = create(CosignRequestSchema, { checkpoint: checkpoint.note, fromSize: BigInt(fromSize), consistencyProof: proof });
-    const responseBytes = await client.call(PeerApi.method.cosign, toBinary(CosignRequestSchema, request));
+    let responseBytes: Uint8Array;
+    try {
+      responseBytes = await this.askToCosign(client, checkpoint, fromSize);
+    } catch (error) {
+      const witnessSize = error instanceof PeerRejectedError ? lastCosignedSizeIn(error) : undefined;
+      if (witnessSize === undefined || witnessSize === fromSize) throw error;
+      if (witnessSize >= checkpoint.size) {
+        this.log.warn("the witness says it cosigned a larger tree of ours than our latest checkpoint", { partner: party, witnessSize, size: checkpoint.size });
+        throw error;
+      }
+      responseBytes = await this.askToCosign(client, checkpoint, witnessSize);
+    }
     const response = decodeUntrusted(CosignResponseSchema, responseBytes, "the cosign response");
     let recorded = false;
     for (const key of this.keyRing().keys(party)) {
@@ -207,4 +224,23 @@ export class Witnessing {
     if (!recorded) throw new LiaisonError("SIGNATURE_INVALID", "the cosignature does not verify with any attested key of the partner");
     return true;
   }
+
+  private async askToCosign(client: PeerClient, checkpoint: SignedCheckpoint, fromSize: number): Promise<Uint8Array> {
+    const proof = fromSize > 0 ? await readConsistencyProof(this.db, fromSize, checkpoint.size) : [];
+    const request = create(CosignRequestSchema, { checkpoint: checkpoint.note, fromSize: BigInt(fromSize), consistencyProof: proof });
+    return client.call(PeerApi.method.cosign, toBinary(CosignRequestSchema, request));
+  }
+}
+
+/** The reason a witness gives when `from_size` is not the size it last cosigned (PROTOCOL §11.4 rule 2). */
+export const WRONG_FROM_SIZE_REASON = "from_size must be the size this witness last cosigned for you: ";
+
+/** N from a witness's "from_size must be … : N" refusal, if that is what it is. */
+function lastCosignedSizeIn(error: PeerRejectedError): number | undefined {
+  if (error.peerCode !== "PROOF_INCONSISTENT") return undefined;
+  const at = error.peerReason.lastIndexOf(WRONG_FROM_SIZE_REASON);
+  if (at < 0) return undefined;
+  const digits = error.peerReason.slice(at + WRONG_FROM_SIZE_REASON.length).trim();
+  if (!/^\d{1,15}$/.test(digits)) return undefined;
+  return Number(digits);
 }

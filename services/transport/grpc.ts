@@ -121,7 +121,7 @@ export function implementService<S extends DescService, Ctx>(
           callback({
             code: error.grpcStatus,
             details: `${error.code}: ${error.message}`,
-            metadata: refusalMetadata(error),
+            metadata: refusalMetadata(error, error.messageId),
           });
         },
       );

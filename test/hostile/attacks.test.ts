@@ -89,6 +89,7 @@ async function attack(name: string, deliver: () => Promise<Outcome>, expect: Exp
   const outcome = await deliver();
   if (!expect.quiet) observed.push({ attack: name, answer: describeOutcome(outcome) });
   assertRefused(outcome, expect.status, expect.code);
+  if (expect.recordedAs) assert.equal(outcome.ok ? undefined : outcome.rejection?.messageId, expect.recordedAs, "the Rejection detail names the refused message");
   const afterCounts = await counts(db, VN);
   assert.equal(afterCounts.received, before.received, "nothing of the adversary's is stored as received");
   if (expect.recordedAs !== undefined) {
