@@ -1,23 +1,30 @@
 /**
- * A runner for a subset of the MongoDB unified test format (source/unified-test-format in the
- * MongoDB specifications), enough for the CRUD and transactions spec tests: entities client,
- * database, collection and session; the collection/database/session operations those tests use;
- * `expectResult` with `$$unsetOrMatches`, `$$exists`, `$$type`, `$$sessionLsid`; `expectError`;
- * `expectEvents` (command events); `outcome`. It drives the store through the official driver only.
+ * A runner for the MongoDB unified test format (source/unified-test-format in the MongoDB
+ * specifications), as much of it as the vendored suites use against a single-member replica set:
+ * entities client (with serverApi, uriOptions, command and CMAP event capture), database,
+ * collection, session, bucket (GridFS) and cursor; the client, database, collection, session,
+ * bucket, cursor and testRunner operations those suites use, `withTransaction` included;
+ * `expectResult` with the `$$` operators; `expectError`; `expectEvents` (command and cmap);
+ * `outcome`. It drives the store through the official driver only.
  */
 import { EJSON } from "bson";
+import { Readable } from "node:stream";
+import { pipeline as streamPipeline } from "node:stream/promises";
 import {
+  AbstractCursor,
+  Collection,
+  Db,
+  GridFSBucket,
   Long,
   MongoBulkWriteError,
   MongoClient,
   MongoServerError,
   type ClientSession,
-  type Collection,
   type CommandFailedEvent,
   type CommandStartedEvent,
   type CommandSucceededEvent,
-  type Db,
   type Document,
+  type MongoClientOptions,
 } from "mongodb";
 
 export const SERVER_VERSION = "7.0.14";
@@ -206,6 +213,11 @@ function special(actual: unknown, e: Document, ctx: MatchContext, path: string, 
     case "$$matchesEntity":
       match(actual, ctx.entity(String(arg)), ctx, path, root, strictRoot);
       return;
+    case "$$matchesHexBytes": {
+      const bytes = actual instanceof Uint8Array ? Buffer.from(actual) : bsonTypeOf(actual) === "Binary" ? Buffer.from((actual as { buffer: Uint8Array }).buffer) : null;
+      if (!bytes || bytes.toString("hex") !== String(arg).toLowerCase()) fail(path, `expected bytes ${String(arg)}, got ${bytes ? bytes.toString("hex") : show(actual)}`);
+      return;
+    }
     case "$$matchAsRoot":
       match(actual, arg, ctx, path, true, false);
       return;
@@ -237,14 +249,39 @@ function show(v: unknown): string {
 
 // ---------- entities and operations ----------
 
+type CommandEvent = CommandStartedEvent | CommandSucceededEvent | CommandFailedEvent;
+
 interface ClientEntity {
   client: MongoClient;
   observe: Set<string>;
   ignore: Set<string>;
-  events: { kind: string; ev: CommandStartedEvent | CommandSucceededEvent | CommandFailedEvent }[];
+  observeSensitive: boolean;
+  capturing: boolean;
+  /** Command events (kind: commandStartedEvent, …), in order. */
+  events: { kind: string; ev: CommandEvent }[];
+  /** CMAP events (kind: poolClearedEvent, connectionCheckedOutEvent, …), in order. */
+  cmap: { kind: string; ev: Document }[];
 }
 
 const SENSITIVE = new Set(["hello", "ismaster", "isMaster", "saslStart", "saslContinue", "getnonce", "authenticate", "createUser", "updateUser", "copydbgetnonce", "copydbsaslstart", "copydb"]);
+
+/** The driver's CMAP event names → the unified format's. */
+const CMAP_EVENTS: Record<string, string> = {
+  connectionPoolCreated: "poolCreatedEvent",
+  connectionPoolReady: "poolReadyEvent",
+  connectionPoolCleared: "poolClearedEvent",
+  connectionPoolClosed: "poolClosedEvent",
+  connectionCreated: "connectionCreatedEvent",
+  connectionReady: "connectionReadyEvent",
+  connectionClosed: "connectionClosedEvent",
+  connectionCheckOutStarted: "connectionCheckOutStartedEvent",
+  connectionCheckOutFailed: "connectionCheckOutFailedEvent",
+  connectionCheckedOut: "connectionCheckedOutEvent",
+  connectionCheckedIn: "connectionCheckedInEvent",
+};
+
+/** Operations whose result is a cursor's documents (an array matched element by element as roots). */
+const ITERABLE_RESULTS = new Set(["find", "aggregate", "listCollections", "listCollectionObjects", "listIndexes", "listSearchIndexes", "runCursorCommand"]);
 
 export class UnifiedRunner {
   private readonly entities = new Map<string, unknown>();
@@ -273,6 +310,7 @@ export class UnifiedRunner {
       }
       await this.createEntities(file.createEntities ?? []);
       for (const op of test.operations) await this.runOperation(op);
+      for (const c of this.clients.values()) c.capturing = false;
       if (test.expectEvents) this.checkEvents(test.expectEvents);
       for (const o of test.outcome ?? []) {
         const docs = await this.admin
@@ -288,7 +326,10 @@ export class UnifiedRunner {
       }
       this.failPointsSet.length = 0;
       for (const [, v] of this.entities) {
-        if (v && typeof v === "object" && "endSession" in v) await (v as ClientSession).endSession().catch(() => undefined);
+        if (v instanceof AbstractCursor) await v.close().catch(() => undefined);
+      }
+      for (const [, v] of this.entities) {
+        if (isSession(v)) await v.endSession().catch(() => undefined);
       }
       for (const c of this.clients.values()) await c.client.close().catch(() => undefined);
       this.entities.clear();
@@ -309,21 +350,33 @@ export class UnifiedRunner {
           else params.set(k, typeof v === "object" && v !== null ? String(numericValue(v) ?? v) : String(v));
         }
         if (spec.uriOptions?.heartbeatFrequencyMS === undefined) params.set("heartbeatFrequencyMS", "500");
-        const client = new MongoClient(`mongodb://${base.host}/?${params.toString()}`, { monitorCommands: true, serverSelectionTimeoutMS: 5000 });
+        const options: MongoClientOptions = { monitorCommands: true, serverSelectionTimeoutMS: 5000 };
+        if (spec.serverApi) options.serverApi = plainNumbers(spec.serverApi) as MongoClientOptions["serverApi"];
+        const client = new MongoClient(`mongodb://${base.host}/?${params.toString()}`, options);
         const ent: ClientEntity = {
           client,
           observe: new Set((spec.observeEvents as string[]) ?? []),
           ignore: new Set((spec.ignoreCommandMonitoringEvents as string[]) ?? []),
+          observeSensitive: spec.observeSensitiveCommands === true,
+          capturing: true,
           events: [],
+          cmap: [],
         };
-        const record = (kind: string) => (ev: CommandStartedEvent | CommandSucceededEvent | CommandFailedEvent): void => {
-          if (ent.ignore.has(ev.commandName) || SENSITIVE.has(ev.commandName)) return;
-          if (ev.commandName === "configureFailPoint") return;
-          if (ent.observe.has(kind)) ent.events.push({ kind, ev });
+        const record = (kind: string) => (ev: CommandEvent): void => {
+          if (!ent.capturing || !ent.observe.has(kind)) return;
+          if (ent.ignore.has(ev.commandName) || ev.commandName === "configureFailPoint") return;
+          if (!ent.observeSensitive && (SENSITIVE.has(ev.commandName) || isRedacted(ev))) return;
+          ent.events.push({ kind, ev });
         };
         client.on("commandStarted", record("commandStartedEvent"));
         client.on("commandSucceeded", record("commandSucceededEvent"));
         client.on("commandFailed", record("commandFailedEvent"));
+        for (const [driverName, kind] of Object.entries(CMAP_EVENTS)) {
+          if (!ent.observe.has(kind)) continue;
+          client.on(driverName as "connectionCreated", (ev: unknown) => {
+            if (ent.capturing) ent.cmap.push({ kind, ev: ev as Document });
+          });
+        }
         this.clients.set(id, ent);
         this.entities.set(id, client);
       } else if (kind === "database") {
@@ -337,6 +390,9 @@ export class UnifiedRunner {
         const so = plainNumbers(spec.sessionOptions ?? {}) as Json;
         if (so.defaultTransactionOptions) so.defaultTransactionOptions = opts(so.defaultTransactionOptions);
         this.entities.set(id, client.startSession(so));
+      } else if (kind === "bucket") {
+        const db = this.entities.get(String(spec.database)) as Db;
+        this.entities.set(id, new GridFSBucket(db, opts(spec.bucketOptions)));
       } else {
         throw new Error(`unsupported entity kind ${kind}`);
       }
@@ -345,30 +401,48 @@ export class UnifiedRunner {
 
   private checkEvents(expected: Json[]): void {
     for (const exp of expected) {
-      if (exp.eventType && exp.eventType !== "command") continue;
+      const type = String(exp.eventType ?? "command");
       const ent = this.clients.get(String(exp.client));
       if (!ent) throw new MatchError(`no client ${String(exp.client)}`);
-      const actual = ent.events;
       const want = exp.events as Json[];
+      const actual: { kind: string; ev: Document }[] = type === "command" ? ent.events : type === "cmap" ? ent.cmap : [];
+      if (type !== "command" && type !== "cmap") throw new Error(`unsupported eventType ${type}`);
+      const name = (a: { kind: string; ev: Document }): string => (type === "command" ? `${a.kind}(${String(a.ev.commandName)})` : a.kind);
       if (exp.ignoreExtraEvents ? actual.length < want.length : actual.length !== want.length) {
-        throw new MatchError(`events: expected ${want.map((w) => `${Object.keys(w)[0]}(${String(Object.values(w)[0].commandName ?? (Object.values(w)[0].command ? Object.keys(Object.values(w)[0].command)[0] : ""))})`).join(", ")}; got ${actual.map((a) => `${a.kind}(${a.ev.commandName})`).join(", ")}`);
+        throw new MatchError(`${type} events: expected ${want.map((w) => `${Object.keys(w)[0]}(${String(Object.values(w)[0].commandName ?? (Object.values(w)[0].command ? Object.keys(Object.values(w)[0].command)[0] : ""))})`).join(", ")}; got ${actual.map(name).join(", ")}`);
       }
       want.forEach((w, i) => {
         const [kind, spec] = Object.entries(w)[0] as [string, Json];
         const a = actual[i];
         const p = `events[${i}]`;
-        if (a.kind !== kind) throw new MatchError(`${p}: expected ${kind}, got ${a.kind}(${a.ev.commandName})`);
-        if (spec.commandName !== undefined && spec.commandName !== a.ev.commandName) throw new MatchError(`${p}: expected command ${String(spec.commandName)}, got ${a.ev.commandName}`);
-        if (spec.databaseName !== undefined && spec.databaseName !== a.ev.databaseName) throw new MatchError(`${p}: expected database ${String(spec.databaseName)}, got ${a.ev.databaseName}`);
+        if (a.kind !== kind) throw new MatchError(`${p}: expected ${kind}, got ${name(a)}`);
+        if (type === "cmap") {
+          if (spec.hasServiceId === true && a.ev.serviceId == null) throw new MatchError(`${p}: expected a serviceId`);
+          if (spec.interruptInUseConnections !== undefined && a.ev.interruptInUseConnections !== spec.interruptInUseConnections) {
+            throw new MatchError(`${p}: expected interruptInUseConnections ${String(spec.interruptInUseConnections)}`);
+          }
+          return;
+        }
+        if (spec.commandName !== undefined && spec.commandName !== a.ev.commandName) throw new MatchError(`${p}: expected command ${String(spec.commandName)}, got ${String(a.ev.commandName)}`);
+        if (spec.databaseName !== undefined && spec.databaseName !== a.ev.databaseName) throw new MatchError(`${p}: expected database ${String(spec.databaseName)}, got ${String(a.ev.databaseName)}`);
+        if (spec.hasServerConnectionId === true && typeof a.ev.serverConnectionId !== "bigint") throw new MatchError(`${p}: expected a serverConnectionId, got ${String(a.ev.serverConnectionId)}`);
+        if (spec.hasServerConnectionId === false && a.ev.serverConnectionId != null) throw new MatchError(`${p}: expected no serverConnectionId`);
+        if (spec.hasServiceId === true && a.ev.serviceId == null) throw new MatchError(`${p}: expected a serviceId`);
+        if (spec.hasServiceId === false && a.ev.serviceId != null) throw new MatchError(`${p}: expected no serviceId`);
         // Nested fields the driver adds on its own (e.g. writeConcern.wtimeout) are tolerated, as the
         // Node driver's own runner does: these tests check the store, not the driver's encoding.
-        if (spec.command) match((a.ev as CommandStartedEvent).command, spec.command, this.ctx(), `${p}.command`, true, false, true);
-        if (spec.reply) match((a.ev as CommandSucceededEvent).reply, spec.reply, this.ctx(), `${p}.reply`, true, false, true);
+        if (spec.command) match(a.ev.command, spec.command, this.ctx(), `${p}.command`, true, false, true);
+        if (spec.reply) match(a.ev.reply, spec.reply, this.ctx(), `${p}.reply`, true, false, true);
       });
     }
   }
 
-  private async runOperation(op: Json): Promise<void> {
+  /**
+   * Run one operation and check its expectations. Inside a `withTransaction` callback
+   * (`rethrow`), an error the operation expected (or ignores) is thrown on to the driver's
+   * withTransaction, as the unified format requires.
+   */
+  private async runOperation(op: Json, rethrow = false): Promise<void> {
     let result: unknown;
     let error: unknown = null;
     try {
@@ -380,15 +454,18 @@ export class UnifiedRunner {
     if (op.expectError) {
       if (!error) throw new MatchError(`${String(op.name)}: expected an error, got ${show(result)}`);
       this.checkError(error, op.expectError as Json, String(op.name));
+      if (rethrow) throw error;
       return;
     }
     if (error) {
-      if (op.ignoreResultAndError) return;
+      if (op.ignoreResultAndError) {
+        if (rethrow) throw error;
+        return;
+      }
       throw new MatchError(`${String(op.name)} failed unexpectedly: ${errText(error)}`);
     }
     if (op.expectResult !== undefined && !op.ignoreResultAndError) {
-      const iterable = ["find", "aggregate", "listCollections", "listIndexes", "listDatabases"].includes(String(op.name));
-      match(normalizeResult(result), op.expectResult, this.ctx(), String(op.name), true, false, false, iterable);
+      match(normalizeResult(result), op.expectResult, this.ctx(), String(op.name), true, false, false, ITERABLE_RESULTS.has(String(op.name)));
     }
     if (op.saveResultAsEntity) this.entities.set(String(op.saveResultAsEntity), result);
   }
@@ -399,6 +476,7 @@ export class UnifiedRunner {
     const p = `${name} error (${errText(error)})`;
     if (exp.isClientError === true && isServer) throw new MatchError(`${p}: expected a client error`);
     if (exp.isClientError === false && !isServer) throw new MatchError(`${p}: expected a server error`);
+    if (exp.isTimeoutError === true && !/timeout|timed out/i.test(String(e.name) + String(e.message))) throw new MatchError(`${p}: expected a timeout error`);
     if (exp.errorContains !== undefined && !String(e.message).toLowerCase().includes(String(exp.errorContains).toLowerCase())) {
       throw new MatchError(`${p}: expected message to contain ${String(exp.errorContains)}`);
     }
@@ -423,20 +501,30 @@ export class UnifiedRunner {
     const target = this.entities.get(String(op.object));
     if (!target) throw new Error(`no entity ${String(op.object)}`);
     if (isSession(target)) return this.sessionOp(target, name, args);
-    if (target instanceof MongoClient) throw new Error(`unsupported client operation ${name}`);
-    if ("collectionName" in (target as object)) return this.collectionOp(target as Collection, name, args);
-    return this.databaseOp(target as Db, name, args);
+    if (target instanceof MongoClient) return this.clientOp(target, name, args);
+    if (target instanceof Collection) return this.collectionOp(target, name, args);
+    if (target instanceof Db) return this.databaseOp(target, name, args);
+    if (target instanceof GridFSBucket) return this.bucketOp(target, name, args);
+    if (target instanceof AbstractCursor) return this.cursorOp(target, name);
+    throw new Error(`unsupported operation ${name} on ${String(op.object)}`);
+  }
+
+  private lastTwoLsids(args: Json): [Document, Document] {
+    const ent = this.clients.get(String(args.client));
+    if (!ent) throw new Error(`no client ${String(args.client)}`);
+    const started = ent.events.filter((e) => e.kind === "commandStartedEvent");
+    if (started.length < 2) throw new MatchError(`fewer than two commandStartedEvents on ${String(args.client)}`);
+    const [a, b] = started.slice(-2).map((e) => (e.ev as CommandStartedEvent).command.lsid as Document | undefined);
+    if (!a || !b) throw new MatchError("a command without lsid");
+    return [a, b];
   }
 
   private async testRunnerOp(name: string, args: Json): Promise<unknown> {
     switch (name) {
-      case "failPoint":
-      case "targetedFailPoint": {
-        const client = args.client ? (this.entities.get(String(args.client)) as MongoClient) : this.admin;
+      case "failPoint": {
         const fp = args.failPoint as Json;
         await this.admin.db("admin").command(fp);
         this.failPointsSet.push({ client: this.admin, name: String(fp.configureFailPoint) });
-        void client;
         return undefined;
       }
       case "assertSessionTransactionState": {
@@ -449,6 +537,20 @@ export class UnifiedRunner {
           aborted: "TRANSACTION_ABORTED",
         };
         if (s.transaction.state !== map[String(args.state)]) throw new MatchError(`session state ${s.transaction.state}, expected ${String(args.state)}`);
+        return undefined;
+      }
+      case "assertSessionDirty":
+      case "assertSessionNotDirty": {
+        const s = args.session as ClientSession & { serverSession?: { isDirty?: boolean } };
+        const dirty = s.serverSession?.isDirty === true;
+        if (dirty !== (name === "assertSessionDirty")) throw new MatchError(`${name}: the session is ${dirty ? "" : "not "}dirty`);
+        return undefined;
+      }
+      case "assertSameLsidOnLastTwoCommands":
+      case "assertDifferentLsidOnLastTwoCommands": {
+        const [a, b] = this.lastTwoLsids(args);
+        const same = EJSON.stringify(a) === EJSON.stringify(b);
+        if (same !== (name === "assertSameLsidOnLastTwoCommands")) throw new MatchError(`${name}: ${show(a)} vs ${show(b)}`);
         return undefined;
       }
       case "assertCollectionExists":
@@ -488,8 +590,43 @@ export class UnifiedRunner {
         return s.abortTransaction();
       case "endSession":
         return s.endSession();
+      case "withTransaction": {
+        const { callback, ...o } = args;
+        await s.withTransaction(async () => {
+          for (const op of callback as Json[]) await this.runOperation(op, true);
+        }, opts(o));
+        return undefined;
+      }
       default:
         throw new Error(`unsupported session operation ${name}`);
+    }
+  }
+
+  private async clientOp(client: MongoClient, name: string, args: Json): Promise<unknown> {
+    switch (name) {
+      case "listDatabases":
+        return (await client.db().admin().listDatabases(args)).databases;
+      case "listDatabaseNames":
+        return (await client.db().admin().listDatabases({ ...args, nameOnly: true })).databases.map((d) => d.name);
+      case "listDatabaseObjects":
+        return (await client.db().admin().listDatabases(args)).databases;
+      case "close":
+        return client.close();
+      default:
+        throw new Error(`unsupported client operation ${name}`);
+    }
+  }
+
+  private async cursorOp(cursor: AbstractCursor, name: string): Promise<unknown> {
+    switch (name) {
+      case "iterateUntilDocumentOrError":
+        return cursor.next();
+      case "iterateOnce":
+        return cursor.tryNext();
+      case "close":
+        return cursor.close();
+      default:
+        throw new Error(`unsupported cursor operation ${name}`);
     }
   }
 
@@ -501,14 +638,28 @@ export class UnifiedRunner {
         if (args.readPreference) o.readPreference = args.readPreference.mode;
         return db.command(args.command as Json, o);
       }
+      case "runCursorCommand":
+      case "createCommandCursor": {
+        const { command, cursorType, batchSize, maxTimeMS, comment, readPreference } = args;
+        const cursor = db.runCursorCommand(command as Json, {
+          session: session as ClientSession | undefined,
+          ...(readPreference ? { readPreference: readPreference.mode } : {}),
+          ...(cursorType === "tailable" || cursorType === "tailableAwait" ? { tailable: true, awaitData: cursorType === "tailableAwait" } : {}),
+        });
+        if (batchSize !== undefined) cursor.setBatchSize(Number(batchSize));
+        if (maxTimeMS !== undefined) cursor.setMaxTimeMS(Number(maxTimeMS));
+        if (comment !== undefined) cursor.setComment(comment);
+        if (name === "runCursorCommand") return cursor.toArray();
+        await cursor.hasNext();
+        return cursor;
+      }
       case "aggregate": {
         const { pipeline, ...rest } = args;
         return db.aggregate(pipeline as Json[], rest).toArray();
       }
       case "createCollection": {
         const { collection, ...rest } = args;
-        await db.createCollection(String(collection), rest);
-        return undefined;
+        return db.createCollection(String(collection), rest);
       }
       case "dropCollection": {
         const { collection, ...rest } = args;
@@ -522,11 +673,43 @@ export class UnifiedRunner {
         return db.command({ collMod: collection, ...rest });
       }
       case "listCollections":
-        return db.listCollections(args.filter as Json, args).toArray();
-      case "listCollectionNames":
-        return (await db.listCollections(args.filter as Json, { ...args, nameOnly: true }).toArray()).map((c) => c.name);
+      case "listCollectionObjects": {
+        const { filter, ...rest } = args;
+        return db.listCollections(filter as Json, rest).toArray();
+      }
+      case "listCollectionNames": {
+        const { filter, ...rest } = args;
+        return (await db.listCollections(filter as Json, { ...rest, nameOnly: true }).toArray()).map((c) => c.name);
+      }
       default:
         throw new Error(`unsupported database operation ${name}`);
+    }
+  }
+
+  private async bucketOp(bucket: GridFSBucket, name: string, args: Json): Promise<unknown> {
+    switch (name) {
+      case "upload": {
+        const { filename, source, ...o } = args;
+        const stream = bucket.openUploadStream(String(filename), o);
+        await streamPipeline(Readable.from([Buffer.from(String((source as Json).$$hexBytes), "hex")]), stream);
+        return stream.id;
+      }
+      case "download": {
+        const { id, ...o } = args;
+        return Buffer.concat(await bucket.openDownloadStream(id, o).toArray());
+      }
+      case "downloadByName": {
+        const { filename, ...o } = args;
+        return Buffer.concat(await bucket.openDownloadStreamByName(String(filename), o).toArray());
+      }
+      case "delete":
+        return bucket.delete(args.id);
+      case "rename":
+        return bucket.rename(args.id, String(args.newFilename));
+      case "drop":
+        return bucket.drop();
+      default:
+        throw new Error(`unsupported bucket operation ${name}`);
     }
   }
 
@@ -539,11 +722,11 @@ export class UnifiedRunner {
     switch (name) {
       case "insertOne": {
         const { document, ...o } = args;
-        return c.insertOne(document as Json, o);
+        return c.insertOne({ ...(document as Json) }, o);
       }
       case "insertMany": {
         const { documents, ...o } = args;
-        return c.insertMany(documents as Json[], o);
+        return c.insertMany((documents as Json[]).map((d) => ({ ...d })), o);
       }
       case "deleteOne": {
         const { filter, ...o } = args;
@@ -581,6 +764,13 @@ export class UnifiedRunner {
         const { filter, ...o } = args;
         return c.find(filter as Json, o).toArray();
       }
+      case "createFindCursor": {
+        const { filter, cursorType, ...o } = args;
+        if (cursorType === "tailable" || cursorType === "tailableAwait") Object.assign(o, { tailable: true, awaitData: cursorType === "tailableAwait" });
+        const cursor = c.find(filter as Json, o);
+        await cursor.hasNext();
+        return cursor;
+      }
       case "findOne": {
         const { filter, ...o } = args;
         return c.findOne(filter as Json, o);
@@ -611,13 +801,33 @@ export class UnifiedRunner {
         const { name: n, ...o } = args;
         return c.dropIndex(String(n), o);
       }
+      case "dropIndexes":
+        return c.dropIndexes(args);
       case "listIndexes":
         return c.listIndexes(args).toArray();
+      case "listIndexNames":
+        return (await c.listIndexes(args).toArray()).map((i) => i.name);
+      case "rename": {
+        const { to, ...o } = args;
+        return c.rename(String(to), o);
+      }
+      case "createSearchIndex":
+        return c.createSearchIndex(args.model as never);
+      case "createSearchIndexes":
+        return c.createSearchIndexes(args.models as never);
+      case "dropSearchIndex":
+        return c.dropSearchIndex(String(args.name));
+      case "updateSearchIndex":
+        return c.updateSearchIndex(String(args.name), args.definition as Json);
+      case "listSearchIndexes": {
+        const { name: n, aggregationOptions } = args;
+        return (n === undefined ? c.listSearchIndexes(aggregationOptions as Json) : c.listSearchIndexes(String(n), aggregationOptions as Json)).toArray();
+      }
       case "bulkWrite": {
         const { requests, ...o } = args;
         const reqs = (requests as Json[]).map((r) => {
           const [k, v] = Object.entries(r)[0] as [string, Json];
-          if (k === "insertOne") return { insertOne: { document: v.document } };
+          if (k === "insertOne") return { insertOne: { document: { ...(v.document as Json) } } };
           return { [k]: v };
         });
         return c.bulkWrite(reqs as never, o);
@@ -628,8 +838,14 @@ export class UnifiedRunner {
   }
 }
 
+/** A command event the driver redacted (a sensitive command: its command or reply is emptied). */
+function isRedacted(ev: CommandEvent): boolean {
+  const body = "command" in ev ? ev.command : "reply" in ev ? ev.reply : undefined;
+  return body !== undefined && (body === null || (typeof body === "object" && Object.keys(body as object).length === 0));
+}
+
 /** Arguments that are documents to store or match, kept with their BSON number types. */
-const DOCUMENT_ARGS = new Set(["document", "documents", "replacement", "update", "filter", "pipeline", "requests", "command", "failPoint"]);
+const DOCUMENT_ARGS = new Set(["document", "documents", "replacement", "update", "filter", "pipeline", "requests", "command", "failPoint", "callback", "model", "models", "definition", "source"]);
 
 /** Option values as the driver expects them: Int32/Double wrappers become JS numbers. */
 function plainNumbers(v: unknown): unknown {
