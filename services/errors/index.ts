@@ -59,6 +59,9 @@ export const ERRORS = {
   // Ours
   PEER_CALL_TIMEOUT: { grpc: GrpcStatus.DEADLINE_EXCEEDED, http: 504 }, // Gateway Timeout
   UNAVAILABLE: { grpc: GrpcStatus.UNAVAILABLE, http: 503 }, // Service Unavailable
+  // The node's database has no room left (its disk is full): retry later. UNAVAILABLE, not
+  // RESOURCE_EXHAUSTED, so that senders retry (RESOURCE_EXHAUSTED is final unless RATE_LIMITED).
+  STORAGE_FULL: { grpc: GrpcStatus.UNAVAILABLE, http: 507 }, // Insufficient Storage
   INTERNAL: { grpc: GrpcStatus.INTERNAL, http: 500 },
 } as const satisfies Record<string, { grpc: GrpcStatus; http: number }>;
 
@@ -145,6 +148,10 @@ export function isRetryable(error: unknown): boolean {
 /** Turn anything thrown into a LiaisonError at a boundary; unknown errors become INTERNAL with the cause kept. */
 export function toLiaisonError(error: unknown): LiaisonError {
   if (error instanceof LiaisonError) return error;
+  // MongoDB's OutOfDiskSpace (14031), from the embedded store or a mongod: the disk is full.
+  if (error instanceof Error && error.name.startsWith("Mongo") && (error as { code?: unknown }).code === 14031) {
+    return new LiaisonError("STORAGE_FULL", "this node's storage is full; retry later", { cause: error, labels: [ErrorLabel.Retryable] });
+  }
   return new LiaisonError("INTERNAL", "internal error", { cause: error });
 }
 

@@ -855,9 +855,14 @@ export class Engine {
     const payload = BSON.serialize({ ops: ops.map(encodeOp) });
     const p = this.journal.append(payload);
     if (this.journal.size > this.snapshotBytes && !this.snapshotting) {
-      this.snapshotting = this.snapshot().finally(() => {
-        this.snapshotting = null;
-      });
+      // A snapshot that fails (a full disk) keeps the journals; it must not become an unhandled rejection.
+      this.snapshotting = this.snapshot()
+        .catch((error: unknown) => {
+          this.log.warn("snapshot failed; the journals are kept", { error });
+        })
+        .finally(() => {
+          this.snapshotting = null;
+        });
     }
     await p;
   }
@@ -891,7 +896,7 @@ export class Engine {
       }
       yield BSON.serialize({ kind: "end" });
     }
-    await writeSnapshot(this.dbpath, records());
+    await writeSnapshot(this.dbpath, records(), this.journal.minFreeBytes);
     removeJournalsBelow(this.dbpath, newGen);
     this.log.info("snapshot written", { gen: newGen, ms: Date.now() - started });
   }

@@ -73,6 +73,7 @@ export const CODE_NAMES: Readonly<Record<number, string>> = Object.freeze({
   359: "CannotConvertIndexToUnique",
   10334: "BSONObjectTooLarge",
   11000: "DuplicateKey",
+  14031: "OutOfDiskSpace",
   17280: "KeyTooLong",
 });
 
@@ -99,6 +100,9 @@ export class StoreError extends Error {
 export const badValue = (msg: string): StoreError => new StoreError(2, msg);
 export const failedToParse = (msg: string): StoreError => new StoreError(9, msg);
 export const typeMismatch = (msg: string): StoreError => new StoreError(14, msg);
+
+/** The disk has no room for the journal: MongoDB's OutOfDiskSpace (14031), no labels (not retried at once). */
+export const outOfDiskSpace = (msg: string): StoreError => new StoreError(14031, msg);
 
 export function writeConflict(): StoreError {
   return new StoreError(

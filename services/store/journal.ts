@@ -11,11 +11,28 @@
  * Recovery loads the snapshot (if any) and replays every journal with gen >= the snapshot's gen.
  * A torn or corrupt last record is truncated with a warning; a corrupt record followed by a valid
  * one means the file is damaged in the middle, and recovery refuses to start.
+ *
+ * A full disk. The engine applies a write in memory first and journals it after, so a journal
+ * write that fails leaves memory ahead of the disk. Two lines of defence:
+ *  1. `assertWritable` (called before a write command touches memory) refuses it with
+ *     OutOfDiskSpace (14031) while the filesystem has less than `minFreeBytes` free (default
+ *     64 MiB, `LIAISON_STORE_MIN_FREE_MB`), and admits writes again by itself once space returns:
+ *     the common case needs no restart. Snapshots stop short of the same reserve.
+ *  2. If a journal write or fdatasync fails anyway (the reserve was outrun by one large write or by
+ *     another process), the journal is fenced: the failed batch and every later one are refused,
+ *     the file is cut back to the end of the last batch that was written whole, and
+ *     `assertReadable` refuses reads too, until the store is restarted. Memory then holds writes that
+ *     are not on disk and may have been built on by later writes; undoing them in place would need an
+ *     undo log the engine does not keep, and after a failed fsync the page cache cannot be trusted
+ *     (a retried fsync may report success for pages the kernel dropped). Refusing reads means nobody
+ *     ever sees, or acknowledges to a partner, a write that is not on disk; a restart replays exactly
+ *     the acknowledged prefix. MongoDB itself stops (fatal assertion) when its journal cannot be written.
  */
-import { promises as fsp, openSync, closeSync, writeSync, readFileSync, existsSync, unlinkSync, fsyncSync, ftruncateSync, readdirSync } from "node:fs";
+import { promises as fsp, openSync, closeSync, writeSync, readFileSync, existsSync, unlinkSync, fsyncSync, ftruncateSync, readdirSync, rmSync, statfsSync } from "node:fs";
 import path from "node:path";
 import { BSON } from "bson";
 import { crc32c } from "./crc32c.ts";
+import { StoreError, outOfDiskSpace } from "./errors.ts";
 import type { Logger } from "../logging/index.ts";
 import type { Doc } from "./values.ts";
 
@@ -92,6 +109,8 @@ export function recover(dbpath: string, log: Logger): RecoveredState {
   const snapshotChunks: Doc[] = [];
   const snapFile = path.join(dbpath, "snapshot.bson");
   let gen = 0;
+  // A snapshot interrupted by a crash or a full disk: never read, only taking space.
+  rmSync(path.join(dbpath, "snapshot.bson.tmp"), { force: true });
   if (existsSync(snapFile)) {
     const buf = readFileSync(snapFile);
     const { payloads, tornAt } = parseRecords(buf, snapFile);
@@ -152,12 +171,42 @@ interface Waiter {
   reject: (e: unknown) => void;
 }
 
+/** Free space kept in reserve under a dbpath: write commands are refused below it. */
+export const DEFAULT_MIN_FREE_BYTES = 64 << 20;
+
+/** The reserve: `LIAISON_STORE_MIN_FREE_MB` (MiB, 0 = none), else `DEFAULT_MIN_FREE_BYTES`. */
+export function minFreeBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const value = env.LIAISON_STORE_MIN_FREE_MB;
+  if (value === undefined || value.trim() === "") return DEFAULT_MIN_FREE_BYTES;
+  const mebibytes = Number(value);
+  if (!Number.isFinite(mebibytes) || mebibytes < 0) throw new TypeError(`LIAISON_STORE_MIN_FREE_MB must be a number of MiB >= 0, got "${value}"`);
+  return Math.round(mebibytes * 1024 * 1024);
+}
+
+/** Bytes an unprivileged writer may still use on the filesystem holding `dir`. */
+export function freeBytes(dir: string): number {
+  const s = statfsSync(dir);
+  return s.bavail * s.bsize;
+}
+
+const isDiskFull = (e: unknown): boolean => ["ENOSPC", "EDQUOT"].includes((e as NodeJS.ErrnoException | null)?.code ?? "");
+const mib = (bytes: number): string => (bytes / (1 << 20)).toFixed(2);
+
+/** What every command that reads or writes data is answered once the journal has failed. */
+function fenceError(cause: unknown): StoreError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  const text = `the journal could not be written (${reason}); this store refuses reads and writes until it is restarted, so that nothing that is not on disk is ever read`;
+  return isDiskFull(cause) ? outOfDiskSpace(text) : new StoreError(1, text);
+}
+
 /**
  * The open journal file with group commit. Records appended while the event loop runs are written
  * together with one write; the batch is acknowledged after its fdatasync. A new batch is written
  * and synced while the previous batch's fdatasync is still running (at most `MAX_IN_FLIGHT` syncs
  * overlap), so writers arriving during a sync do not wait for it to finish before theirs starts.
  * Writes stay in order, and a batch is acknowledged only once every earlier batch is durable too.
+ * A batch whose write or fdatasync fails fences the journal (see the file's comment): it and every
+ * later batch are refused, earlier batches that are durable are still acknowledged.
  */
 const MAX_IN_FLIGHT = 2;
 
@@ -176,8 +225,17 @@ export class Journal {
   gen: number;
   private readonly dbpath: string;
   private readonly log: Logger;
-  /** Set if the disk refused a write; further writes fail (never acknowledged without disk). */
-  failed: unknown = null;
+  /** Set when the disk refused a write or a sync: the answer to every data command until restart. */
+  failed: StoreError | null = null;
+  /** Batches are numbered; the first that failed and every later one are refused. */
+  private batches = 0;
+  private failedFrom = Infinity;
+  /** Bytes appended but not yet written to the file. */
+  private unwritten = 0;
+  /** Free space kept in reserve (bytes; 0 = none): `assertWritable` refuses writes below it. */
+  minFreeBytes = minFreeBytesFromEnv();
+  /** The last statfs: free bytes (less what was still unwritten then), when, and bytes appended since. */
+  private free = { bytes: Infinity, at: -Infinity, appended: 0 };
 
   constructor(dbpath: string, gen: number, log: Logger) {
     this.dbpath = dbpath;
@@ -192,6 +250,39 @@ export class Journal {
     await syncDir(this.dbpath);
   }
 
+  /** Refuse a command that reads data once the journal has failed (until restart). */
+  assertReadable(): void {
+    if (this.failed) throw this.failed;
+  }
+
+  /**
+   * Refuse a write command before it changes anything in memory: the journal has failed, or the
+   * filesystem has less than `minFreeBytes` free once the records not yet written are counted.
+   * statfs (about 3 µs) is asked at most every 100 ms, every 10 ms once the estimate nears the
+   * reserve, and before every refusal; in between, the estimate is the last answer less what was
+   * appended since.
+   */
+  assertWritable(): void {
+    this.assertReadable();
+    if (this.minFreeBytes <= 0) return;
+    const now = performance.now();
+    const age = now - this.free.at;
+    let free = this.free.bytes - this.free.appended;
+    if (age > 100 || free < this.minFreeBytes || (free < 2 * this.minFreeBytes && age > 10)) {
+      try {
+        free = freeBytes(this.dbpath) - this.unwritten;
+      } catch {
+        free = Infinity; // a filesystem that cannot say: the journal's own errors still fence
+      }
+      this.free = { bytes: free, at: now, appended: 0 };
+    }
+    if (free < this.minFreeBytes) {
+      throw outOfDiskSpace(
+        `not enough free disk space for the journal: ${mib(Math.max(0, free))} MiB free, ${mib(this.minFreeBytes)} MiB kept in reserve; writes are refused until space is freed`,
+      );
+    }
+  }
+
   /** Append one record; resolves once it is on disk. */
   append(payload: Uint8Array): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
@@ -199,6 +290,8 @@ export class Journal {
     this.pending.push(rec);
     this.pendingBytes += rec.length;
     this.size += rec.length;
+    this.unwritten += rec.length;
+    this.free.appended += rec.length;
     const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     this.schedule();
     return p;
@@ -214,11 +307,30 @@ export class Journal {
     });
   }
 
+  /** Batch `n` failed: fence the journal (once) and refuse `n` and every batch after it. */
+  private fail(cause: unknown, n: number): void {
+    this.failedFrom = Math.min(this.failedFrom, n);
+    if (this.failed) return;
+    this.failed = fenceError(cause);
+    this.log.error("journal write failed; the store refuses reads and writes until it is restarted", { error: cause });
+  }
+
+  /** Cut the file back to `length` (the end of the last batch written whole): no orphan records. */
+  private async cutBack(fh: fsp.FileHandle, length: number): Promise<void> {
+    try {
+      await fh.truncate(length);
+    } catch (error) {
+      this.log.warn("could not cut the journal back after a failed write; recovery will drop the torn tail", { error });
+    }
+  }
+
   private startBatch(force = false): void {
     if (this.pending.length === 0 || (!force && this.inFlight >= MAX_IN_FLIGHT)) return;
     const bufs = this.pending;
     const total = this.pendingBytes;
     const ws = this.waiters;
+    const n = this.batches++;
+    const start = this.size - total; // where this batch begins in the current file
     this.pending = [];
     this.pendingBytes = 0;
     this.waiters = [];
@@ -227,17 +339,26 @@ export class Journal {
     const joined = bufs.length === 1 ? bufs[0] : Buffer.concat(bufs, total);
     const prevWritten = this.written;
     const prevDurable = this.durable;
+    let batchFh: fsp.FileHandle | null = null;
     const written = (async () => {
       await prevWritten;
       if (this.failed) throw this.failed;
-      if (!fhReady) throw new Error("journal is closed");
-      const fh = await fhReady;
-      let off = 0;
-      while (off < joined.length) {
-        const { bytesWritten } = await fh.write(joined, off, joined.length - off);
-        off += bytesWritten;
+      try {
+        if (!fhReady) throw new Error("journal is closed");
+        batchFh = await fhReady;
+        let off = 0;
+        while (off < joined.length) {
+          const { bytesWritten } = await batchFh.write(joined, off, joined.length - off);
+          off += bytesWritten;
+        }
+      } catch (error) {
+        // Fence before the next batch may write after a torn one, then drop what was torn.
+        this.fail(error, n);
+        if (batchFh) await this.cutBack(batchFh, start);
+        throw error;
       }
-      return fh;
+      this.unwritten -= total;
+      return batchFh;
     })();
     this.written = written.then(
       () => undefined,
@@ -252,13 +373,14 @@ export class Journal {
         err = e;
       }
       await prevDurable;
-      if (err && !this.failed) {
-        this.failed = err;
-        this.log.error("journal write failed; the store refuses further writes", { error: err });
+      if (err && n < this.failedFrom) {
+        // The sync failed (the write did not): cut back once the writes already started are done.
+        this.fail(err, n);
+        const fh = batchFh;
+        if (fh) this.written = this.written.then(() => this.cutBack(fh, start));
       }
-      const failure = err ?? this.failed;
       for (const w of ws) {
-        if (failure) w.reject(failure);
+        if (n >= this.failedFrom) w.reject(this.failed);
         else w.resolve();
       }
       this.inFlight--;
@@ -317,10 +439,22 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Write a snapshot (records already framed) atomically: temp file, fsync, rename, fsync dir. */
-export async function writeSnapshot(dbpath: string, records: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
+/**
+ * Write a snapshot (records already framed) atomically: temp file, fsync, rename, fsync dir. It
+ * stops short of the journal's reserve (`minFreeBytes`) with OutOfDiskSpace rather than take the
+ * space the journal needs; a snapshot that fails leaves no temp file, and the journals it would
+ * have replaced stay (recovery replays them).
+ */
+export async function writeSnapshot(dbpath: string, records: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, minFreeBytes = minFreeBytesFromEnv()): Promise<void> {
   const tmp = path.join(dbpath, "snapshot.bson.tmp");
   const fh = await fsp.open(tmp, "w");
+  let complete = false;
+  const flush = async (buf: Buffer): Promise<void> => {
+    if (minFreeBytes > 0 && freeBytes(dbpath) - buf.length < minFreeBytes) {
+      throw outOfDiskSpace(`not enough free disk space for a snapshot: the journal's ${mib(minFreeBytes)} MiB reserve is kept; the journals stay until a snapshot fits`);
+    }
+    for (let off = 0; off < buf.length; ) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
+  };
   try {
     let batch: Buffer[] = [];
     let size = 0;
@@ -329,15 +463,17 @@ export async function writeSnapshot(dbpath: string, records: AsyncIterable<Uint8
       batch.push(f);
       size += f.length;
       if (size > 4 << 20) {
-        await fh.write(Buffer.concat(batch));
+        await flush(Buffer.concat(batch));
         batch = [];
         size = 0;
       }
     }
-    if (batch.length) await fh.write(Buffer.concat(batch));
+    if (batch.length) await flush(Buffer.concat(batch));
     await fh.sync();
+    complete = true;
   } finally {
     await fh.close();
+    if (!complete) rmSync(tmp, { force: true });
   }
   await fsp.rename(tmp, path.join(dbpath, "snapshot.bson"));
   await syncDir(dbpath);
@@ -365,8 +501,15 @@ export function lockDbpath(dbpath: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lockFile, "wx");
-      writeSync(fd, String(process.pid));
-      fsyncSync(fd);
+      try {
+        writeSync(fd, String(process.pid));
+        fsyncSync(fd);
+      } catch (e) {
+        closeSync(fd);
+        unlinkSync(lockFile);
+        if (isDiskFull(e)) throw new Error(`cannot lock dbpath ${abs}: no space left on its filesystem; free some space, then start again`, { cause: e });
+        throw e;
+      }
       closeSync(fd);
       openPaths.add(abs);
       return () => {

@@ -97,6 +97,19 @@ const TXN_ALLOWED = new Set([
  */
 const NOT_PRIMARY_CODES = new Set([10107, 13435, 13436, 11602, 189]);
 
+/** Commands that change data: refused while the disk is short of space (before they touch memory). */
+const MUTATING_COMMANDS = new Set([
+  "insert", "update", "delete", "findAndModify", "findandmodify", "create", "drop", "dropDatabase", "renameCollection",
+  "createIndexes", "dropIndexes", "deleteIndexes", "collMod", "commitTransaction", "bulkWrite",
+]);
+/** Commands still answered once the journal has failed: none reads or writes data. */
+const FENCE_EXEMPT = new Set([
+  "ping", "killCursors", "abortTransaction", "endSessions", "killSessions", "killAllSessions", "killAllSessionsByPattern",
+  "refreshSessions", "startSession", "buildInfo", "buildinfo", "getParameter", "setParameter", "serverStatus", "hostInfo",
+  "getLog", "getCmdLineOpts", "listCommands", "connectionStatus", "whatsmyuri", "configureFailPoint", "replSetGetStatus",
+  "getLastError", "logout", "saslStart",
+]);
+
 /** Errors a retryable write or read may be retried after (mongod's ErrorCodes::isRetriableError). */
 const RETRIABLE_CODES = new Set([11600, 11602, 10107, 13435, 13436, 189, 91, 7, 6, 89, 9001, 262, 134]);
 
@@ -543,6 +556,10 @@ export class StoreServer {
   }
 
   private async dispatch(name: string, cmd: Doc, db: string, sequences: Map<string, { docs: Doc[]; raws: Buffer[] }>, bodyRaw: Buffer | null, onWrite?: TransactionalWriteFailure): Promise<Doc> {
+    // A full disk refuses writes before they touch memory; a failed journal refuses reads too (journal.ts).
+    const out = name === "aggregate" && Array.isArray(cmd.pipeline) && cmd.pipeline.some((s) => isPlainObject(s) && ("$out" in s || "$merge" in s));
+    if (MUTATING_COMMANDS.has(name) || out) this.engine.journal.assertWritable();
+    else if (!FENCE_EXEMPT.has(name)) this.engine.journal.assertReadable();
     const [sessionKey, sess] = this.session(cmd);
     const txnNumber = cmd.txnNumber !== undefined ? toNumber(cmd.txnNumber) : undefined;
     let txn: Txn | null = null;
