@@ -62,6 +62,9 @@ describe("the outbox", () => {
     const [status] = await vn.outbox.status([CN]);
     assert.equal(status!.depth, 500);
     assert.ok(status!.oldestPendingAt instanceof Date);
+    const head = await vn.outbox.entries.find({ partner: CN, state: "pending" }).sort({ seq: 1 }).limit(1).next();
+    assert.ok(head!.attempts > 0, "the head was tried while the partner was down");
+    assert.equal(head!.lastErrorCode, "UNAVAILABLE", "and keeps why it has not gone yet");
 
     const restarted = await startNode(nodeConfig(cluster.folders.get(CN)!, { peer: { host: "127.0.0.1", port } }));
     cluster.nodes.set(CN, restarted);

@@ -49,7 +49,7 @@ async function partnerStatus(opened: NodeDatabase) {
   const suspended = new Set(listSuspensions(opened.config.identityDir).map((s) => s.party));
   const rows = [];
   for (const p of partners) {
-    const outbox = opened.db.collection<{ partner: string; state: string; enqueuedAt: Date; seq: number }>("outbox");
+    const outbox = opened.db.collection<{ partner: string; state: string; enqueuedAt: Date; seq: number; lastErrorCode?: string }>("outbox");
     const depth = await outbox.countDocuments({ partner: p.party, state: "pending" });
     const oldest = await outbox.find({ partner: p.party, state: "pending" }).sort({ seq: 1 }).limit(1).next();
     const lastReceived = await opened.db
@@ -67,6 +67,8 @@ async function partnerStatus(opened: NodeDatabase) {
       state: suspended.has(p.party) ? "suspended" : "active",
       outboxDepth: depth,
       oldestPending: oldest?.enqueuedAt?.toISOString() ?? null,
+      // Why the oldest pending message has not gone yet (the partner's code, e.g. STORAGE_FULL).
+      lastError: oldest?.lastErrorCode ?? null,
       lastContact: lastContact?.toISOString() ?? null,
     });
   }
@@ -83,8 +85,8 @@ export function registerOperationsCommands(program: Command): void {
           const rows = await partnerStatus(opened);
           if (opts.json) return printJson(rows);
           printTable([
-            ["PARTY", "STATE", "OUTBOX", "OLDEST PENDING", "LAST CONTACT", "ENDPOINT"],
-            ...rows.map((r) => [r.party, r.state, String(r.outboxDepth), r.oldestPending ?? "-", r.lastContact ?? "-", r.endpoint]),
+            ["PARTY", "STATE", "OUTBOX", "OLDEST PENDING", "LAST ERROR", "LAST CONTACT", "ENDPOINT"],
+            ...rows.map((r) => [r.party, r.state, String(r.outboxDepth), r.oldestPending ?? "-", r.lastError ?? "-", r.lastContact ?? "-", r.endpoint]),
           ]);
         });
       });

@@ -7,7 +7,7 @@
  *
  * Collections:
  *  - `outbox` {_id: "<partner>:<seq>", partner, seq, messageId, state, attempts, nextAttemptAt,
- *    enqueuedAt, lastError?, correlationId?}; unique (partner, seq) and (partner, messageId).
+ *    enqueuedAt, lastError?, lastErrorCode?, correlationId?}; unique (partner, seq) and (partner, messageId).
  *  - `outbox_sequences` {_id: partner, seq}: the per-partner order.
  *  - `leases` {_id: "outbox:<partner>", owner, expiresAt}.
  */
@@ -15,7 +15,7 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter, once } from "node:events";
 import type { Collection, Db } from "mongodb";
 import { MongoServerError } from "mongodb";
-import { LiaisonError, isRetryable } from "../errors/index.ts";
+import { LiaisonError, PeerRejectedError, isRetryable } from "../errors/index.ts";
 import { createLogger, currentCorrelationId, withCorrelationId } from "../logging/index.ts";
 import type { PeerClient } from "../transport/index.ts";
 import type { SealedEnvelope, Sender } from "./send.ts";
@@ -31,6 +31,8 @@ export interface OutboxEntry {
   enqueuedAt: Date;
   deliveredAt?: Date;
   lastError?: string;
+  /** The partner's own refusal code (e.g. STORAGE_FULL, RATE_LIMITED), or ours, for the last failure. */
+  lastErrorCode?: string;
   /** The correlation id of the request that queued it (e.g. the gateway's), sent with every attempt. */
   correlationId?: string;
 }
@@ -55,6 +57,11 @@ export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 5 * 60_00
 const LEASE_MS = 15_000;
 /** Pending entries read at once per partner (still delivered one after the other). */
 const OUTBOX_BATCH = 32;
+
+/** The partner's own code for a refusal it sent, else ours. */
+function errorCodeOf(error: LiaisonError): string {
+  return error instanceof PeerRejectedError && error.peerCode ? error.peerCode : error.code;
+}
 
 /** Exponential backoff with full jitter: uniform in [0, min(max, initial·2^attempt)]. */
 export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
@@ -257,7 +264,7 @@ export class Outbox {
       this.lastContact.set(entry.partner, new Date());
       await this.entries.updateOne(
         { _id: entry._id },
-        { $set: { state: "delivered", deliveredAt: new Date() }, $inc: { attempts: 1 }, $unset: { lastError: "" } },
+        { $set: { state: "delivered", deliveredAt: new Date() }, $inc: { attempts: 1 }, $unset: { lastError: "", lastErrorCode: "" } },
       );
       this.settledEvents.emit(`${entry.partner}:${entry.messageId}`, "delivered");
       return true;
@@ -265,7 +272,7 @@ export class Outbox {
       const e = error instanceof LiaisonError ? error : new LiaisonError("INTERNAL", "delivery failed", { cause: error });
       if (e.hasLabel("PeerRejected")) {
         this.lastContact.set(entry.partner, new Date());
-        await this.entries.updateOne({ _id: entry._id }, { $set: { state: "rejected", lastError: e.message }, $inc: { attempts: 1 } });
+        await this.entries.updateOne({ _id: entry._id }, { $set: { state: "rejected", lastError: e.message, lastErrorCode: errorCodeOf(e) }, $inc: { attempts: 1 } });
         this.settledEvents.emit(`${entry.partner}:${entry.messageId}`, "rejected");
         return true;
       }
@@ -273,7 +280,7 @@ export class Outbox {
       if (!isRetryable(e)) this.log.warn("delivery failed; will retry", { partner: entry.partner, messageId: entry.messageId, code: e.code });
       await this.entries.updateOne(
         { _id: entry._id },
-        { $set: { nextAttemptAt: new Date(Date.now() + delay), lastError: e.message }, $inc: { attempts: 1 } },
+        { $set: { nextAttemptAt: new Date(Date.now() + delay), lastError: e.message, lastErrorCode: errorCodeOf(e) }, $inc: { attempts: 1 } },
       );
       return false;
     }

@@ -143,7 +143,9 @@ export class Receiver {
       const error = toLiaisonError(thrown);
       // Known only once the signed header decoded: the partner's Rejection detail names it.
       if (messageId !== "" && error.messageId === undefined) error.messageId = messageId;
-      if (attributable && error.code !== "INTERNAL" && error.code !== "UNAVAILABLE") {
+      // Only a final refusal is recorded: an internal or retryable failure (storage full, lease lost)
+      // is not the sender's fault, and the same envelope will come again.
+      if (attributable && error.code !== "INTERNAL" && error.code !== "UNAVAILABLE" && !error.hasLabel(ErrorLabel.Retryable)) {
         await this.recordRejection(peerParty, messageId, envelopeSha256, error);
       }
       throw error;

@@ -6,6 +6,7 @@
  * (The durable outbox with retries and per-partner ordering builds on `deliverOnce`.)
  */
 import { create } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { Collection, Db } from "mongodb";
 import { Binary } from "mongodb";
 import { MessageSchema, type Message } from "../../gen/liaison/v1/message_pb.ts";
@@ -183,6 +184,11 @@ export class Sender {
     const signer = await this.options.verifySignature(signed.jws, signed.receipt, JWS_TYP_RECEIPT);
     if (signer.party !== recipient) throw new LiaisonError("SENDER_NOT_SIGNER", "the receipt is not signed by the recipient");
     const receipt = decodeUntrusted(ReceiptSchema, signed.receipt, "the partner's receipt");
+    // The key must have been valid when the receipt says the envelope was received (PROTOCOL §8).
+    const receivedAt = receipt.receivedAt ? timestampDate(receipt.receivedAt) : undefined;
+    if (!receivedAt || receivedAt < signer.validFrom || (signer.retiredAt !== undefined && receivedAt >= signer.retiredAt)) {
+      throw new LiaisonError("KEY_NOT_VALID_AT_TIME", "the receipt's signing key was not valid at its received_at");
+    }
     if (
       receipt.messageId !== sealed.messageId ||
       receipt.receiverParty !== recipient ||

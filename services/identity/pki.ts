@@ -276,6 +276,8 @@ export function verifyPeerCertificateWindow(
   options: VerifyCertificateOptions = {},
 ): VerifiedPeerCertificate {
   const leaf = toX509(cert);
+  // A CA certificate is not a peer's certificate, even one that names its party.
+  if (leaf.ca) throw new LiaisonError("PEER_UNKNOWN", "a CA certificate cannot be presented as a peer certificate");
   let lastError: unknown;
   for (const entry of trusted) {
     const ca = toX509(entry.caCertPem, "CA certificate");

@@ -141,6 +141,12 @@ describe("the peer API refuses, before any handler runs,", () => {
     p.close();
   });
 
+  it("the partner's CA certificate itself, presented with the CA key", async () => {
+    const p = peer({ certPem: vn.caCertPem, keyPem: vn.caKey.export({ type: "pkcs8", format: "pem" }).toString() });
+    await attack("partner's CA certificate as client certificate", () => p.deliver(sealedEnvelope(fresh(), vn.signingKey)), { status: grpc.status.UNAUTHENTICATED, code: "PEER_UNKNOWN" });
+    p.close();
+  });
+
   it("a certificate not yet valid", async () => {
     const p = peer(await certificateFrom({ certPem: vn.caCertPem, key: vn.caKey }, VN, new Date(Date.now() + 86400_000), new Date(Date.now() + 10 * 86400_000)));
     await attack("not-yet-valid client certificate", () => p.deliver(sealedEnvelope(fresh(), vn.signingKey)), { status: grpc.status.UNAUTHENTICATED, code: "PEER_UNKNOWN" });
