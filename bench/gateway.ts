@@ -11,6 +11,7 @@
  * node's own projection (`projectRecorded`), which writes what the search reads.
  */
 import { Agent, request } from "node:https";
+import { availableParallelism, loadavg } from "node:os";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Binary } from "mongodb";
@@ -87,10 +88,15 @@ async function seedReceived(sender: LiaisonNode, receiver: LiaisonNode, total: n
     process.stderr.write(`\r  storing notices at ${receiver.identity.party}: ${done}/${total} (${(done / seconds).toFixed(0)}/s, ${seconds.toFixed(0)} s)   `);
   };
   for (let first = 0; first < total; first += SEED_BATCH) {
-    const indexes = Array.from({ length: Math.min(SEED_BATCH, total - first) }, (_, k) => first + k);
+    const messages = Array.from({ length: Math.min(SEED_BATCH, total - first) }, (_, k) => notice(first + k));
+    await retryTransient(() => storeBatch(messages));
+    progress(first + messages.length);
+  }
+  process.stderr.write("\n");
+
+  async function storeBatch(messages: ReturnType<typeof notice>[]): Promise<void> {
     const records = await Promise.all(
-      indexes.map(async (i) => {
-        const message = notice(i);
+      messages.map(async (message) => {
         const messageBytes = toBinary(MessageSchema, message);
         const jws = await sign(sender, messageBytes, JWS_TYP_MESSAGE);
         const envelopeBytes = toBinary(SignedEnvelopeSchema, create(SignedEnvelopeSchema, { message: messageBytes, jws }));
@@ -126,11 +132,33 @@ async function seedReceived(sender: LiaisonNode, receiver: LiaisonNode, total: n
         return { doc, record: { direction: "received" as const, messageId: doc._id, message, envelopeBytes, ledgerIndex, recordedAt: now } };
       }),
     );
-    await received.insertMany(records.map((r) => r.doc), { ordered: false });
+    await received.insertMany(records.map((r) => r.doc), { ordered: false }).catch((error: unknown) => {
+      // A retried batch finds the documents its first attempt wrote: those duplicates are fine.
+      const writeErrors = (error as { writeErrors?: { code: number }[] }).writeErrors;
+      if (!writeErrors?.length || writeErrors.some((e) => e.code !== 11000)) throw error;
+    });
     await Promise.all(records.map((r) => projectRecorded(r.record, receiver.domain)));
-    progress(first + indexes.length);
   }
-  process.stderr.write("\n");
+}
+
+/**
+ * Runs `step` again (up to a minute) when the driver reports a transient fault: the embedded store
+ * sometimes ends the driver's streaming heartbeat ("Server ended moreToCome unexpectedly") under
+ * this load, and the driver clears its pool; a retried batch may leave extra ledger entries.
+ */
+async function retryTransient(step: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await step();
+    } catch (error) {
+      const labels = (error as { errorLabelSet?: Set<string> }).errorLabelSet;
+      const transient = /^Mongo(PoolCleared|Network|ServerSelection|NotPrimary)/.test((error as Error).name) || Boolean(labels?.has("RetryableWriteError") || labels?.has("PoolRequestedRetry"));
+      if (!transient || Date.now() > deadline) throw error;
+      process.stderr.write(`\n  transient store fault (${(error as Error).name}); retrying the batch\n`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 }
 
 export async function benchGateway(): Promise<void> {
@@ -154,6 +182,9 @@ export async function benchGateway(): Promise<void> {
       const grpc = new LocalApiConnection(`127.0.0.1:${cnSite.localApi.port}`);
       const https = httpsGetter(cnSite, () => opts.accessToken);
       const lines: string[] = [`${total} notices received at ${CN}; inbox page = 50 messages; search for a name carried by 1 notice in ${RARE_EVERY}`];
+      // The machine is shared: its 1-minute load average around the measurements says how far to trust them.
+      const load = () => loadavg()[0]!.toFixed(2);
+      lines.push(`load average (1 min) before measuring: ${load()} on ${availableParallelism()} cores`);
       const row = (name: string, gw: RunResult, base: RunResult) => {
         lines.push(formatRun(`${name}: gateway (HTTPS/JSON)`, gw));
         lines.push(formatRun(`${name}: local gRPC`, base));
@@ -184,6 +215,7 @@ export async function benchGateway(): Promise<void> {
         await fresh();
         row(`search, c=${concurrency}`, await measure(`search https c=${concurrency}`, n, concurrency, searchHttp), await measure(`search grpc c=${concurrency}`, n, concurrency, searchGrpc));
       }
+      lines.push(`load average (1 min) after measuring: ${load()}`);
       https.close();
       grpc.close();
       for (const line of lines) process.stdout.write(line + "\n");
