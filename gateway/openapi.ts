@@ -84,6 +84,11 @@ export function protoSchemas(roots: readonly DescMessage[]): Record<string, Json
       out[desc.typeName] = { type: "string", format: "date-time" };
       return;
     }
+    if (desc.typeName === "google.protobuf.Struct") {
+      // The protobuf JSON mapping of a Struct is the JSON object itself.
+      out[desc.typeName] = { type: "object", description: "a JSON object" };
+      return;
+    }
     const schema: JsonSchema = { type: "object", additionalProperties: false, properties: {} };
     out[desc.typeName] = schema;
     const props = schema.properties as Record<string, JsonSchema>;

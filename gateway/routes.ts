@@ -19,6 +19,7 @@ import {
   ListAssistanceResponseSchema,
   ListCampaignsResponseSchema,
   ListDraftsResponseSchema,
+  ListLedgerEntriesResponseSchema,
   ListMessagesResponseSchema,
   ListMinutesResponseSchema,
   ListOfficersResponseSchema,
@@ -232,6 +233,36 @@ const readProtected = z.strictObject({
 const minutesParams = z.strictObject({ minutesId: uuid("minutes message") });
 const campaignParams = z.strictObject({
   campaignId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "must be a campaign id such as VN-CN-DRUG-2026"),
+});
+/** A ledger entry kind's shape ("protected.read", "envelope.refused-by-partner"); the node refuses kinds it does not record. */
+const LEDGER_KIND = /^[a-z][a-z0-9-]{0,40}(\.[a-z][a-z0-9-]{0,40}){1,3}$/;
+const ledgerIndex = z
+  .string()
+  .regex(/^[0-9]{1,15}$/, "must be a ledger index (a whole number)")
+  .transform((v) => BigInt(v));
+const listLedgerEntries = z.strictObject({
+  kind: z
+    .string()
+    .min(1, "must name at least one kind when given")
+    .max(1000, "is too long")
+    .transform((value, ctx) => {
+      const kinds = value.split(",");
+      if (kinds.length > 20) ctx.addIssue({ code: "custom", message: "names at most 20 kinds" });
+      kinds.forEach((kind, i) => {
+        if (!LEDGER_KIND.test(kind)) ctx.addIssue({ code: "custom", message: `item ${i + 1} is not a ledger entry kind such as protected.read` });
+      });
+      if (new Set(kinds).size !== kinds.length) ctx.addIssue({ code: "custom", message: "must not name a kind twice" });
+      return kinds;
+    })
+    .optional()
+    .describe("one or several entry kinds, comma-separated: protected.read, draft.approved, draft.rejected, officer.added, envelope.received, … (docs/PROTOCOL.md §11.1)"),
+  fromIndex: ledgerIndex.optional().describe("lowest ledger index (inclusive)"),
+  toIndex: ledgerIndex.optional().describe("highest ledger index (inclusive)"),
+  since: isoDate.optional().describe("recorded at or after"),
+  until: isoDate.optional().describe("recorded before"),
+  officer: uuid("officer").optional().describe("only local decisions naming this officer (actor or subject)"),
+  pageSize: pageSize.optional(),
+  pageToken: pageToken.optional(),
 });
 const listAssistance = z.strictObject({
   overdue: z.enum(["true", "false"]).optional().describe("true: only requests past their deadline and not finished"),
@@ -574,6 +605,37 @@ export const ROUTES: RouteDef[] = [
     response: { description: "The proof", proto: InclusionProofSchema },
     async handle({ params }, ctx) {
       return { body: json(InclusionProofSchema, await ctx.api.call(LocalApi.method.getInclusionProof, { messageId: params.messageId }, call(ctx))) };
+    },
+  }),
+
+  route({
+    method: "GET", path: "/api/ledger/entries", operationId: "listLedgerEntries", tag: "ledger", auth: true, roles: "auditor",
+    localMethod: "ListLedgerEntries", summary: "The audit trail: ledger entries newest first, by kind, index range, time and officer",
+    description:
+      "Each entry: index, kind, recorded time, leaf hash and a summary — for a local decision (officer.*, draft.*, protected.read, " +
+      "partner.onboarded, minutes.cosigned, witness.alert, envelope.rejected, envelope.refused-by-partner) its JSON content as recorded " +
+      "in `decision`, with any member not shown named in `withheld`; for an envelope or receipt only its message id, body kind, sender, " +
+      "recipients and envelope SHA-256 in `envelope`. Never the message bytes. The `protected.read` entries say who read which " +
+      "notice's informants or victims, when, and for what stated purpose.",
+    query: listLedgerEntries,
+    response: { description: "A page of ledger entries", proto: ListLedgerEntriesResponseSchema },
+    async handle({ query }, ctx) {
+      const result = await ctx.api.call(
+        LocalApi.method.listLedgerEntries,
+        {
+          kinds: query.kind ?? [],
+          ...(query.fromIndex !== undefined ? { fromIndex: query.fromIndex } : {}),
+          ...(query.toIndex !== undefined ? { toIndex: query.toIndex } : {}),
+          ...(query.since ? { since: timestampFromDate(new Date(query.since)) } : {}),
+          ...(query.until ? { until: timestampFromDate(new Date(query.until)) } : {}),
+          officerId: query.officer ?? "",
+          pageSize: query.pageSize ?? 0,
+          pageToken: query.pageToken ?? "",
+        },
+        call(ctx),
+      );
+      // Every field emitted, so that entry 0 has its `index` and empty lists are there.
+      return { body: toJson(ListLedgerEntriesResponseSchema, result, { alwaysEmitImplicit: true }) };
     },
   }),
 

@@ -30,6 +30,7 @@ import {
   LedgerStatusSchema,
   ListAssistanceResponseSchema,
   ListCampaignsResponseSchema,
+  ListLedgerEntriesResponseSchema,
   ListMinutesResponseSchema,
   ListPartnersResponseSchema,
   LocalApi,
@@ -46,6 +47,7 @@ import {
   SearchNoticesResponseSchema,
   type MinutesSummary,
   type Draft,
+  type ListLedgerEntriesRequest,
   type ListMessagesRequest,
   type MessageRecord,
   type OfficerAccount,
@@ -89,6 +91,7 @@ import {
   type VerifiedAccess,
 } from "../officers/index.ts";
 import { PROTECTED_READER_ROLES } from "../officers/roles.ts";
+import { LEDGER_ENTRY_KINDS, LedgerTrail, type TrailFilter } from "./ledger-trail.ts";
 import type { LiaisonNode } from "./node.ts";
 
 export interface LocalApiServer {
@@ -136,6 +139,9 @@ export const METHOD_ACCESS: Record<LocalMethod, "public" | "officer" | readonly 
   cosignMinutes: ["drafter", "approver"],
   getLedgerStatus: ["auditor"],
   getInclusionProof: ["auditor"],
+  // The audit trail: auditors only. Not admins (their own acts are in it: officer.added /
+  // disabled by them; and it names the cases analysts read), nor the officers it audits.
+  listLedgerEntries: ["auditor"],
   listCampaigns: ["analyst", "auditor", "drafter", "approver"],
   getCampaignProgress: ["analyst", "auditor", "drafter", "approver"],
   listAssistance: ["analyst", "auditor", "drafter", "approver"],
@@ -264,6 +270,22 @@ function decodePageToken(token: string, filterHash: string): { t: number; i: str
   return { t: p.t, i: p.i, d: p.d };
 }
 
+/** A ListLedgerEntries page token: entries below index `b` of the tree of `n` entries. */
+function decodeTrailToken(token: string, filterHash: string): { before: number; treeSize: number } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+  } catch {
+    throw invalid("page_token is not valid");
+  }
+  const p = parsed as { b?: unknown; n?: unknown; f?: unknown } | null;
+  if (typeof p !== "object" || p === null || !Number.isSafeInteger(p.b) || !Number.isSafeInteger(p.n) || (p.b as number) < 0 || (p.n as number) < 0) {
+    throw invalid("page_token is not valid");
+  }
+  if (p.f !== filterHash) throw invalid("page_token belongs to a query with other filters");
+  return { before: p.b as number, treeSize: p.n as number };
+}
+
 function filterHashOf(value: unknown): string {
   return createHash("sha256").update(JSON.stringify(value)).digest("base64url").slice(0, 16);
 }
@@ -318,6 +340,7 @@ class LocalApiService {
     readonly tokens: TokenService,
     readonly drafts: DraftStore,
     private readonly sessionClock: () => Date,
+    private readonly trail: LedgerTrail,
   ) {
     this.log = createLogger("local-api", { party: node.party });
     for (const method of LocalApi.methods) this.pathToMethod.set(`/${LocalApi.typeName}/${method.name}`, method.localName as LocalMethod);
@@ -349,7 +372,11 @@ class LocalApiService {
     await received.createIndex({ receivedAt: -1, _id: -1 });
     await received.createIndex({ senderParty: 1, receivedAt: -1 });
     await received.createIndex({ bodyKind: 1, receivedAt: -1 });
-    return new LocalApiService(node, officers, tokens, drafts, sessionClock);
+    // The audit trail's derived index (its own collection, services/node/ledger-trail.ts); it
+    // is filled from the ledger entries on the first ListLedgerEntries, then kept up by each.
+    const trail = new LedgerTrail(node.db);
+    await trail.ensureIndexes();
+    return new LocalApiService(node, officers, tokens, drafts, sessionClock, trail);
   }
 
   // ---------- authentication and roles ----------
@@ -773,6 +800,10 @@ class LocalApiService {
           checkpointNote: (await readCosignedCheckpoint(this.node.db, checkpoint.size)) ?? checkpoint.note,
         });
       },
+      listLedgerEntries: async ({ message }, ctx) => {
+        const { officer } = await signedIn(ctx);
+        return this.listLedgerEntries(message, officer);
+      },
 
       // Campaigns and assistance
       listCampaigns: async (_request, ctx) => {
@@ -920,6 +951,65 @@ class LocalApiService {
       throw invalid(`message is ${size} bytes; at most ${this.node.config.limits.maxEnvelopeBytes - ENVELOPE_OVERHEAD} fit in an envelope`);
     }
     return message as Message & { header: NonNullable<Message["header"]> };
+  }
+
+  // ---------- the audit trail ----------
+
+  /** ListLedgerEntries: check the filters, read a page of the trail (services/node/ledger-trail.ts). */
+  private async listLedgerEntries(request: ListLedgerEntriesRequest, officer: OfficerDoc) {
+    const seen = new Set<string>();
+    request.kinds.forEach((kind, i) => {
+      if (!LEDGER_ENTRY_KINDS.includes(kind)) {
+        throw invalid(`kinds[${i}] is not a ledger entry kind; expected one of ${LEDGER_ENTRY_KINDS.join(", ")}`);
+      }
+      if (seen.has(kind)) throw invalid(`kinds[${i}]: ${kind} is named twice`);
+      seen.add(kind);
+    });
+    const index = (value: bigint | undefined, field: string): number | undefined => {
+      if (value === undefined) return undefined;
+      if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw invalid(`${field} is beyond any ledger index`);
+      return Number(value);
+    };
+    const fromIndex = index(request.fromIndex, "from_index");
+    const toIndex = index(request.toIndex, "to_index");
+    if (fromIndex !== undefined && toIndex !== undefined && fromIndex > toIndex) throw invalid("from_index must not be above to_index");
+    const since = request.since ? timestampDate(request.since) : undefined;
+    const until = request.until ? timestampDate(request.until) : undefined;
+    if (since && until && since >= until) throw invalid("since must be before until");
+    const officerId = request.officerId === "" ? undefined : requireId(request.officerId, "officer_id");
+    const pageSize = pageSizeOf(request.pageSize);
+    const kinds = [...seen].sort();
+    const filter: TrailFilter = {
+      ...(kinds.length ? { kinds } : {}),
+      ...(fromIndex !== undefined ? { fromIndex } : {}),
+      ...(toIndex !== undefined ? { toIndex } : {}),
+      ...(since ? { since } : {}),
+      ...(until ? { until } : {}),
+      ...(officerId ? { officerId } : {}),
+    };
+    const hash = filterHashOf(["ledger", kinds, fromIndex ?? -1, toIndex ?? -1, since?.getTime() ?? 0, until?.getTime() ?? 0, officerId ?? ""]);
+    const cursor = request.pageToken ? decodeTrailToken(request.pageToken, hash) : undefined;
+    const page = await this.trail.list(filter, { limit: pageSize, ...(cursor ? { before: cursor.before, treeSize: cursor.treeSize } : {}) });
+    const last = page.items[page.items.length - 1];
+    this.log.info("ledger entries listed", { officerId: officer._id, kinds, count: page.items.length, treeSize: page.treeSize });
+    return create(ListLedgerEntriesResponseSchema, {
+      entries: page.items.map((item) => ({
+        index: BigInt(item.index),
+        kind: item.kind,
+        recordedAt: timestampFromDate(item.recordedAt),
+        leafHash: item.leafHash,
+        officerIds: item.officerIds,
+        summary:
+          item.summary.case === "envelope"
+            ? { case: "envelope" as const, value: { ...item.summary.value, receiverLedgerIndex: BigInt(item.summary.value.receiverLedgerIndex) } }
+            : item.summary.case === "decision"
+              ? { case: "decision" as const, value: item.summary.value }
+              : { case: undefined },
+        withheld: item.withheld,
+      })),
+      nextPageToken: page.more && last ? encodePageToken({ b: last.index, n: page.treeSize, f: hash }) : "",
+      treeSize: BigInt(page.treeSize),
+    });
   }
 
   // ---------- messages ----------
