@@ -592,6 +592,17 @@ export async function findAndModify(ctx: CommandContext, cmd: Doc): Promise<Doc>
  */
 const NON_MUTATING = new Set(["$match", "$group", "$sort", "$limit", "$skip", "$count", "$sortByCount", "$sample"]);
 
+/** `[{$match: M}, {$group: {_id: 1, n: {$sum: 1}}}]`, the pipeline of the driver's countDocuments (M without $expr). */
+function isCountDocuments(stages: Doc[]): boolean {
+  if (stages.length !== 2) return false;
+  const [m, g] = [stages[0].$match, stages[1].$group];
+  if (!isPlainObject(m) || "$expr" in m || !isPlainObject(g)) return false;
+  const keys = Object.keys(g);
+  if (keys.length !== 2 || g._id !== 1 || !isPlainObject(g.n)) return false;
+  const sum = g.n as Doc;
+  return Object.keys(sum).length === 1 && sum.$sum === 1;
+}
+
 export async function aggregate(ctx: CommandContext, cmd: Doc): Promise<Doc> {
   const pipeline = cmd.pipeline as Doc[];
   if (!Array.isArray(pipeline)) throw new StoreError(14, "'pipeline' option must be specified as an array");
@@ -626,6 +637,15 @@ export async function aggregate(ctx: CommandContext, cmd: Doc): Promise<Doc> {
       input = [];
       stages = stages.slice(1);
     } else throw new StoreError(73, "{aggregate: 1} is not valid for '" + first + "'; a collection is required.");
+  } else if (coll && !outStage && isCountDocuments(stages)) {
+    // The driver's countDocuments: counted without handing every document to $group.
+    const match = stages[0].$match as Doc;
+    let n = 0;
+    if (Object.keys(match).length === 0 && !ctx.txn) {
+      for (const v of coll.docs.values()) if (v.doc) n++;
+    } else n = ctx.engine.query(coll, match, ctx.txn, { fold }).length;
+    input = n > 0 ? [{ _id: 1, n }] : [];
+    stages = [];
   } else if (stages[0] && "$match" in stages[0] && isPlainObject(stages[0].$match) && !("$expr" in (stages[0].$match as Doc))) {
     input = ctx.engine.query(coll, stages[0].$match as Doc, ctx.txn, { fold }).map((v) => v.doc);
     stages = stages.slice(1);

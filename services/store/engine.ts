@@ -437,9 +437,11 @@ export class Engine {
     const need = sortCmp && !presorted ? Infinity : skip + limit;
     const stats = { plan: plan?.index ?? null, access: plan ? plan.name : "COLLSCAN", reverse: plan?.reverse ?? false, docsExamined: 0, inMemorySort: sortCmp !== null && !presorted };
     this.lastQuery = stats;
+    // Index bounds that select exactly the matching documents need no second look at them.
+    const match: Matcher = plan?.exact ? () => true : matcher;
     for (const v of source) {
       stats.docsExamined++;
-      if (matcher(v.doc)) {
+      if (match(v.doc)) {
         out.push(v);
         if (out.length >= need) break;
       }
@@ -472,7 +474,7 @@ export class Engine {
     filter: Doc,
     txn: Txn | null,
     sort: Doc | undefined,
-  ): { source: Iterable<Visible>; sorted: boolean; name: string; index: IndexInfo | null; reverse: boolean } | null {
+  ): { source: Iterable<Visible>; sorted: boolean; name: string; index: IndexInfo | null; reverse: boolean; exact?: boolean } | null {
     const idCond = filter._id;
     const lookup = (keys: unknown[]): Visible[] => {
       const res: Visible[] = [];
@@ -592,7 +594,16 @@ export class Engine {
         }
       }
     })();
-    return { source, sorted: sorted && !txn, name: "IXSCAN", index: ix, reverse };
+    // Exact when every condition of the filter is one of the bounds on a single-valued index:
+    // top-level fields, finite numbers, a lower bound on the range (NaN, below every number in
+    // the index order, never matches a range), committed state only.
+    const boundPaths = ix.paths.slice(0, eq + (best.next ? 1 : 0)).map((p) => p.join("."));
+    const exact =
+      !txn &&
+      !ix.multikey &&
+      Object.keys(filter).length === boundPaths.length &&
+      boundPaths.every((f) => !f.includes(".") && Object.prototype.hasOwnProperty.call(filter, f) && exactCondition(filter[f]));
+    return { source, sorted: sorted && !txn, name: "IXSCAN", index: ix, reverse, exact };
   }
 
   /** Keys of `coll`'s documents committed after `txn`'s snapshot (their snapshot version may match). */
@@ -936,6 +947,19 @@ interface Range {
   loInc: boolean;
   hi: unknown;
   hiInc: boolean;
+}
+
+/**
+ * A condition an index scan answers exactly (see `plan`): a finite number, or `$eq`/`$gt`/`$gte`
+ * with optional `$lt`/`$lte` on finite numbers.
+ */
+function exactCondition(cond: unknown): boolean {
+  const finite = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v);
+  if (finite(cond)) return true;
+  if (!isPlainObject(cond)) return false;
+  const ks = Object.keys(cond);
+  if (ks.length === 0 || !ks.some((k) => k === "$eq" || k === "$gt" || k === "$gte")) return false;
+  return ks.every((k) => (k === "$eq" || k === "$gt" || k === "$gte" || k === "$lt" || k === "$lte") && finite(cond[k]));
 }
 
 /** An equality: one value, both bounds inclusive. */

@@ -134,21 +134,98 @@ export class RawDocs {
   constructor(readonly raws: Buffer[]) {}
 }
 
-/** Serialize a reply document; values that are `RawDocs` become arrays of the given bytes. */
+/**
+ * A reply document being laid out: each top-level element is either encoded bytes, an array of
+ * pre-serialized documents, or a nested document holding some. Sized first, then written once.
+ */
+type Piece =
+  | { kind: "bytes"; bytes: Buffer }
+  | { kind: "raws"; name: Buffer; raws: Buffer[]; arrayLen: number }
+  | { kind: "doc"; name: Buffer; pieces: Piece[]; docLen: number };
+
+/** Byte length of the decimal digits of `i` (array element names). */
+function digits(i: number): number {
+  let d = 1;
+  for (let x = i; x >= 10; x = Math.floor(x / 10)) d++;
+  return d;
+}
+
+function layout(doc: Doc): { pieces: Piece[]; len: number } {
+  const pieces: Piece[] = [];
+  let len = 5;
+  for (const k of Object.keys(doc)) {
+    const v = doc[k];
+    if (v instanceof RawDocs) {
+      let arrayLen = 5;
+      for (let i = 0; i < v.raws.length; i++) arrayLen += 2 + digits(i) + v.raws[i].length;
+      const name = Buffer.from(k + "\0", "utf8");
+      pieces.push({ kind: "raws", name, raws: v.raws, arrayLen });
+      len += 1 + name.length + arrayLen;
+    } else if (hasRawDeep(v)) {
+      const inner = layout(v as Doc);
+      const name = Buffer.from(k + "\0", "utf8");
+      pieces.push({ kind: "doc", name, pieces: inner.pieces, docLen: inner.len });
+      len += 1 + name.length + inner.len;
+    } else {
+      const one = Buffer.from(BSON.serialize({ [k]: v }));
+      const bytes = one.subarray(4, one.length - 1);
+      pieces.push({ kind: "bytes", bytes });
+      len += bytes.length;
+    }
+  }
+  return { pieces, len };
+}
+
+function writeDoc(out: Buffer, at: number, pieces: Piece[], len: number): number {
+  out.writeInt32LE(len, at);
+  let p = at + 4;
+  for (const piece of pieces) {
+    if (piece.kind === "bytes") {
+      p += piece.bytes.copy(out, p);
+    } else if (piece.kind === "raws") {
+      out[p++] = 0x04;
+      p += piece.name.copy(out, p);
+      out.writeInt32LE(piece.arrayLen, p);
+      p += 4;
+      const raws = piece.raws;
+      for (let i = 0; i < raws.length; i++) {
+        out[p++] = 0x03;
+        const d = digits(i);
+        for (let k = d - 1, x = i; k >= 0; k--, x = Math.floor(x / 10)) out[p + k] = 0x30 + (x % 10);
+        p += d;
+        out[p++] = 0;
+        out.set(raws[i], p);
+        p += raws[i].length;
+      }
+      out[p++] = 0;
+    } else {
+      out[p++] = 0x03;
+      p += piece.name.copy(out, p);
+      p = writeDoc(out, p, piece.pieces, piece.docLen);
+    }
+  }
+  out[p++] = 0;
+  return p;
+}
+
+/** Room left before a serialized reply for the OP_MSG header and section kind (see encodeOpMsg). */
+const OP_MSG_PREFIX = 16 + 4 + 1;
+/** Replies serialized with room for their OP_MSG framing: body → the whole allocation. */
+const framed = new WeakMap<Buffer, Buffer>();
+
+/**
+ * Serialize a reply document; values that are `RawDocs` become arrays of the given bytes, copied
+ * once into the reply (which has room before it for its OP_MSG framing).
+ */
 export function serializeReply(doc: Doc): Buffer {
   const rawKeys = Object.keys(doc).filter((k) => doc[k] instanceof RawDocs || hasRawDeep(doc[k]));
   if (rawKeys.length === 0) return Buffer.from(BSON.serialize(doc));
-  const parts: Buffer[] = [];
-  for (const k of Object.keys(doc)) {
-    const v = doc[k];
-    if (v instanceof RawDocs) parts.push(arrayElement(k, v.raws));
-    else if (hasRawDeep(v)) parts.push(element(0x03, k, serializeReply(v as Doc)));
-    else {
-      const one = Buffer.from(BSON.serialize({ [k]: v }));
-      parts.push(one.subarray(4, one.length - 1));
-    }
-  }
-  return finishDoc(parts);
+  const { pieces, len } = layout(doc);
+  const full = Buffer.allocUnsafe(OP_MSG_PREFIX + len);
+  const body = full.subarray(OP_MSG_PREFIX);
+  writeDoc(body, 0, pieces, len);
+  framed.set(body, full);
+  return body;
 }
 
 function hasRawDeep(v: unknown): boolean {
@@ -157,42 +234,17 @@ function hasRawDeep(v: unknown): boolean {
   return false;
 }
 
-function element(type: number, name: string, value: Buffer): Buffer {
-  const n = Buffer.from(name + "\0", "utf8");
-  return Buffer.concat([Buffer.from([type]), n, value]);
-}
-
-function arrayElement(name: string, raws: Buffer[]): Buffer {
-  const parts: Buffer[] = [];
-  for (let i = 0; i < raws.length; i++) {
-    parts.push(Buffer.from([0x03]), Buffer.from(String(i) + "\0", "latin1"), raws[i]);
-  }
-  return element(0x04, name, finishDoc(parts));
-}
-
-function finishDoc(parts: Buffer[]): Buffer {
-  let len = 5;
-  for (const p of parts) len += p.length;
-  const out = Buffer.allocUnsafe(len);
-  out.writeInt32LE(len, 0);
-  let off = 4;
-  for (const p of parts) {
-    p.copy(out, off);
-    off += p.length;
-  }
-  out[off] = 0;
-  return out;
-}
-
 export function encodeOpMsg(requestId: number, responseTo: number, body: Buffer, flags = 0): Buffer {
-  const out = Buffer.allocUnsafe(16 + 4 + 1 + body.length);
+  const room = framed.get(body);
+  framed.delete(body);
+  const out = room ?? Buffer.allocUnsafe(16 + 4 + 1 + body.length);
   out.writeInt32LE(out.length, 0);
   out.writeInt32LE(requestId, 4);
   out.writeInt32LE(responseTo, 8);
   out.writeInt32LE(OP_MSG, 12);
   out.writeUInt32LE(flags, 16);
   out[20] = 0;
-  body.copy(out, 21);
+  if (!room) body.copy(out, 21);
   return out;
 }
 
