@@ -51,13 +51,24 @@ function nonNegativeInteger(name: string) {
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString("base64");
 
+const NOT_A_LEDGER_ENTRY = "its bytes are not a serialized liaison.v1.LedgerEntry";
+
 /** The entry's LedgerEntry fields, or why its bytes are not one. */
 function describeEntry(entry: StoredEntry): { kind: string; recordedAt: string | null; contentBase64: string } | string {
   try {
     const e = fromBinary(LedgerEntrySchema, entry.bytes);
     return { kind: e.kind, recordedAt: e.recordedAt ? timestampDate(e.recordedAt).toISOString() : null, contentBase64: b64(e.content) };
   } catch {
-    return "its bytes are not a serialized liaison.v1.LedgerEntry";
+    return NOT_A_LEDGER_ENTRY;
+  }
+}
+
+/** The kind a LedgerEntry's bytes record (what `ledger verify` checks per entry: no content copied), or undefined if they are not one. */
+function recordedKind(entry: StoredEntry): string | undefined {
+  try {
+    return fromBinary(LedgerEntrySchema, entry.bytes).kind;
+  } catch {
+    return undefined;
   }
 }
 
@@ -109,9 +120,9 @@ export function registerLedgerCommands(program: Command): void {
             log: { origin: anchors.origin, verifiers: anchors.log },
             cosigners: anchors.cosigners,
             checkEntry: (entry) => {
-              const d = describeEntry(entry);
-              if (typeof d === "string") return d;
-              if (d.kind !== entry.kind) return `its label says "${entry.kind}" but the entry records kind "${d.kind}"`;
+              const kind = recordedKind(entry);
+              if (kind === undefined) return NOT_A_LEDGER_ENTRY;
+              if (kind !== entry.kind) return `its label says "${entry.kind}" but the entry records kind "${kind}"`;
               return undefined;
             },
             onProgress: (done) => bar.update(done, { speed: Math.round(done / Math.max(1e-3, (performance.now() - started) / 1000)) }),

@@ -1,6 +1,7 @@
 /**
- * `liaison ledger verify`: recompute everything from the stored entries with the same pure
- * functions, and report the FIRST inconsistency, in index order:
+ * `liaison ledger verify`: recompute everything from the stored entries (RFC 9162 hashing as
+ * merkle/ defines it, see verify-tree.ts; roots by merkle's own functions), and report the FIRST
+ * inconsistency, in index order:
  *
  *  - an entry missing (a gap in the indices), or whose `index` field is not its `_id`;
  *  - an entry whose stored leaf hash is not SHA-256(0x00 || bytes) (a changed byte);
@@ -11,26 +12,21 @@
  *  - a signed checkpoint whose note is not a checkpoint of this log at its size with the
  *    recomputed root, or whose signature does not verify with the log's keys (when given);
  *  - a cosignature that does not verify with its cosigner's keys (when given);
- *  - a tree head that disagrees with the entries; entries or nodes stored beyond the tree.
+ *  - a tree head that disagrees with the entries; entries or nodes stored beyond the tree;
+ *  - documents the index order cannot place: entries whose `index` is not a number, nodes of
+ *    a level the tree does not have (the collections are counted at the end).
  *
- * Entries and the nodes they complete are read in pages of `pageSize` by `_id` (`$in` of the
- * page's keys: an index lookup on MongoDB and on the embedded store alike), the next page being
- * fetched while the current one is hashed. Memory is O(page + log n); reads are O(n) in total.
+ * Entries, and each level's nodes, are read in index order in pages of `pageSize` (verify-read.ts:
+ * raw BSON read in place, each page an index range after the last `index` seen, the next page
+ * fetched while the current one is hashed). Memory is O(page × levels); reads are O(n) in total.
  */
-import type { Db, FindCursor } from "mongodb";
+import type { Db } from "mongodb";
 import { LiaisonError } from "../errors/index.ts";
-import { appendLeaves, emptyFrontier, equalHashes, type Frontier, frontierRoot, hashLeaf, type NodeId, nodeCoverage, nodeKey } from "./merkle/index.ts";
+import { equalHashes, frontierRoot, type NodeId, nodeCoverage, nodeKey } from "./merkle/index.ts";
 import { type NoteVerifier, openNote, parseCheckpoint, parseNote } from "./note/index.ts";
-import {
-  bytesOf,
-  type CosignatureDoc,
-  type EntryDoc,
-  ledgerCollections,
-  type NodeDoc,
-  readTreeHead,
-  type SignedCheckpointDoc,
-  type StoredEntry,
-} from "./storage.ts";
+import { bytesOf, COLLECTIONS, type CosignatureDoc, ledgerCollections, readTreeHead, type SignedCheckpointDoc, type StoredEntry } from "./storage.ts";
+import { Fields, nodeKeyIs, PagedScan, stringAt } from "./verify-read.ts";
+import { hashBytes, hashEquals, leafHashAt, StringFrontier } from "./verify-tree.ts";
 
 export interface LedgerProblem {
   /** The entry index the problem concerns, when it concerns one. */
@@ -130,72 +126,6 @@ export function readRawFields(doc: Uint8Array): RawFields {
   return out;
 }
 
-interface RawEntry {
-  readonly _id: unknown;
-  readonly index: unknown;
-  readonly kind: unknown;
-  readonly bytes: unknown;
-  readonly leafHash: unknown;
-  readonly appendedAt: unknown;
-}
-
-interface RawNode {
-  readonly _id: unknown;
-  readonly index: unknown;
-  readonly hash: unknown;
-}
-
-/**
- * Reads a cursor in the driver's batches: `take()` hands out what the last round trip brought,
- * so that documents are not awaited one by one.
- */
-class Batches<T> {
-  private buffer: T[] = [];
-  private at = 0;
-  private done = false;
-  constructor(
-    private readonly cursor: FindCursor<Uint8Array>,
-    private readonly decode: (raw: Uint8Array) => T,
-  ) {}
-
-  /** The next document without consuming it, or null at the end. */
-  async peek(): Promise<T | null> {
-    if (this.at < this.buffer.length) return this.buffer[this.at];
-    if (this.done) return null;
-    const first = await this.cursor.next();
-    if (first === null) {
-      this.done = true;
-      return null;
-    }
-    const rest = this.cursor.readBufferedDocuments();
-    this.buffer = new Array<T>(rest.length + 1);
-    this.buffer[0] = this.decode(first);
-    for (let i = 0; i < rest.length; i++) this.buffer[i + 1] = this.decode(rest[i]);
-    this.at = 0;
-    return this.buffer[0];
-  }
-
-  /** The next document, or null at the end. */
-  async next(): Promise<T | null> {
-    const d = this.peekBuffered() ?? (await this.peek());
-    if (d !== null) this.at++;
-    return d;
-  }
-
-  /** The next document if it is already buffered (no round trip), undefined otherwise. */
-  peekBuffered(): T | undefined {
-    return this.at < this.buffer.length ? this.buffer[this.at] : undefined;
-  }
-
-  shift(): void {
-    this.at++;
-  }
-
-  async close(): Promise<void> {
-    await this.cursor.close();
-  }
-}
-
 function coverage(id: NodeId): string {
   const { begin, end } = nodeCoverage(id);
   return `entries ${begin}..${end - 1}`;
@@ -224,14 +154,14 @@ export async function verifyLedger(db: Db, options: VerifyLedgerOptions | number
   const warnings: string[] = [];
   const unknownCosigners = new Set<string>();
 
-  let frontier: Frontier = emptyFrontier();
+  const tree = new StringFrontier();
   let nodesChecked = 0;
   let checkpointsChecked = 0;
   let cosignaturesChecked = 0;
   let nextCheckpoint = 0;
   const report = (problem?: LedgerProblem): LedgerReport => ({
     ok: problem === undefined,
-    entries: frontier.size,
+    entries: tree.size,
     nodes: nodesChecked,
     checkpoints: checkpointsChecked,
     cosignatures: cosignaturesChecked,
@@ -241,9 +171,9 @@ export async function verifyLedger(db: Db, options: VerifyLedgerOptions | number
 
   /** Checks the signed checkpoints (and their cosignatures) at the frontier's current size. */
   const checkCheckpointsHere = (): LedgerProblem | undefined => {
-    while (nextCheckpoint < signed.length && signed[nextCheckpoint].size === frontier.size) {
+    while (nextCheckpoint < signed.length && signed[nextCheckpoint].size === tree.size) {
       const doc = signed[nextCheckpoint];
-      const problem = checkCheckpoint(doc, frontierRoot(frontier), opts);
+      const problem = checkCheckpoint(doc, frontierRoot(tree.toFrontier()), opts);
       if (problem) return problem;
       checkpointsChecked++;
       for (const cs of cosignaturesBySize.get(doc.size) ?? []) {
@@ -268,100 +198,123 @@ export async function verifyLedger(db: Db, options: VerifyLedgerOptions | number
 
   const total = head.size;
   // Entries in index order (the unique `index` index on both MongoDB and the embedded store).
-  const entries = new Batches(c.entries.find({}, { batchSize: pageSize, raw: true }).sort({ index: 1 }) as unknown as FindCursor<Uint8Array>, (b) => readRawFields(b) as unknown as RawEntry);
-  // Stored nodes of each level in index order, read as the recomputation reaches them.
-  const levels = new Map<number, Batches<RawNode>>();
-  const levelCursor = (level: number): Batches<RawNode> => {
-    let b = levels.get(level);
-    if (!b) {
-      b = new Batches(
-        c.nodes.find({ level }, { batchSize: pageSize, hint: "level_index_unique", raw: true }) as unknown as FindCursor<Uint8Array>,
-        (raw) => readRawFields(raw) as unknown as RawNode,
-      );
-      levels.set(level, b);
-    }
-    return b;
-  };
-  try {
-    let lastProgress = 0;
-    while (frontier.size < total) {
-      // One page: the leaves up to the next checkpoint size, the page size, or the head.
-      const limit = Math.min(total, frontier.size + pageSize, nextCheckpoint < signed.length ? Math.max(signed[nextCheckpoint].size, frontier.size + 1) : total);
-      const leaves: Uint8Array[] = [];
-      for (let i = frontier.size; i < limit; i++) {
-        const e = entries.peekBuffered() ?? (await entries.peek());
-        if (e) entries.shift();
-        if (!e) return report({ index: i, subject: "entry", message: `entry ${i} is missing (no entry is stored from ${i} on; the tree head says ${total})` });
-        if (e.index !== i) {
-          return report({
-            index: i,
-            subject: "entry",
-            message: typeof e.index === "number" && e.index > i ? `entry ${i} is missing (the next stored entry is ${e.index})` : `entry ${i} is stored out of order or twice (found index ${String(e.index)})`,
-          });
-        }
-        if (e._id !== i) return report({ index: i, subject: "entry", message: `entry ${i} is stored under _id ${String(e._id)}` });
-        if (!(e.bytes instanceof Uint8Array)) return report({ index: i, subject: "entry", message: `entry ${i} has no bytes` });
-        const bytes = e.bytes;
-        const leaf = hashLeaf(bytes);
-        if (!(e.leafHash instanceof Uint8Array) || !equalHashes(leaf, e.leafHash)) {
-          return report({ index: i, subject: "entry", message: `entry ${i}: its bytes do not hash to its stored leaf hash (the entry was changed after it was appended)` });
-        }
-        if (opts.checkEntry) {
-          const bad = opts.checkEntry({ index: i, kind: String(e.kind), bytes, leafHash: leaf, appendedAt: e.appendedAt as Date });
-          if (bad) return report({ index: i, subject: "entry", message: `entry ${i}: ${bad}` });
-        }
-        leaves.push(leaf);
+  const entries = new PagedScan(db, {
+    collection: COLLECTIONS.entries,
+    first: {},
+    after: (last) => ({ index: { $gt: last } }),
+    sort: { index: 1 },
+    pageSize,
+  });
+  // Stored nodes of each level in index order; every level the tree of `total` has is read
+  // from the start, so that its first page is there when the recomputation reaches it.
+  const levels: PagedScan[] = [];
+  for (let level = 1; total > 0 && 2 ** level <= total; level++) {
+    levels[level] = new PagedScan(db, {
+      collection: COLLECTIONS.nodes,
+      first: { level },
+      after: (last) => ({ level, index: { $gt: last } }),
+      sort: { level: 1, index: 1 },
+      hint: "level_index_unique",
+      pageSize,
+    });
+  }
+  const f = new Fields();
+  /** The node the recomputation just completed (for messages). */
+  const here = (): NodeId => ({ level: tree.level, index: tree.index });
+  let lastProgress = 0;
+  while (tree.size < total) {
+    // One page: the leaves up to the next checkpoint size, the page size, or the head.
+    const limit = Math.min(total, tree.size + pageSize, nextCheckpoint < signed.length ? Math.max(signed[nextCheckpoint].size, tree.size + 1) : total);
+    for (let i = tree.size; i < limit; i++) {
+      if (!entries.buffered() && !(await entries.ready())) {
+        return report({ index: i, subject: "entry", message: `entry ${i} is missing (no entry is stored from ${i} on; the tree head says ${total})` });
       }
-      const res = appendLeaves(frontier, leaves);
-      for (const n of res.newNodes) {
-        if (n.level === 0) continue;
-        const key = nodeKey(n);
-        const firstLeaf = nodeCoverage(n).begin;
-        const cursor = levelCursor(n.level);
-        const stored = cursor.peekBuffered() ?? (await cursor.peek());
-        if (!stored || (stored.index as number) > n.index) {
-          return report({ index: firstLeaf, subject: "node", message: `tree node ${key} (${coverage(n)}) is missing from ledger_nodes` });
+      const buf = entries.buf;
+      f.read(buf, entries.at);
+      if (f.index !== i) {
+        const found = readRawFields(entries.current()).index;
+        return report({
+          index: i,
+          subject: "entry",
+          message: typeof found === "number" && found > i ? `entry ${i} is missing (the next stored entry is ${found})` : `entry ${i} is stored out of order or twice (found index ${String(found)})`,
+        });
+      }
+      if (f.id !== i) return report({ index: i, subject: "entry", message: `entry ${i} is stored under _id ${String(readRawFields(entries.current())._id)}` });
+      if (f.bytesAt < 0) return report({ index: i, subject: "entry", message: `entry ${i} has no bytes` });
+      const leaf = leafHashAt(buf, f.bytesAt, f.bytesLen);
+      if (f.hashAt < 0 || !hashEquals(buf, f.hashAt, f.hashLen, leaf)) {
+        return report({ index: i, subject: "entry", message: `entry ${i}: its bytes do not hash to its stored leaf hash (the entry was changed after it was appended)` });
+      }
+      if (opts.checkEntry) {
+        const bytes = new Uint8Array(buf.buffer, buf.byteOffset + f.bytesAt, f.bytesLen);
+        const raw = f.kindAt < 0 || Number.isNaN(f.appendedAt) ? readRawFields(entries.current()) : undefined;
+        const kind = raw ? String(raw.kind) : stringAt(buf, f.kindAt);
+        const appendedAt = raw ? (raw.appendedAt as Date) : new Date(f.appendedAt);
+        const bad = opts.checkEntry({ index: i, kind, bytes, leafHash: hashBytes(leaf), appendedAt });
+        if (bad) return report({ index: i, subject: "entry", message: `entry ${i}: ${bad}` });
+      }
+      entries.advance();
+      // The perfect nodes this leaf completes, lowest first, each against the stored one.
+      tree.begin(leaf);
+      while (tree.up()) {
+        const stored = levels[tree.level];
+        if (!stored.buffered() && !(await stored.ready())) {
+          return report({ index: nodeCoverage(here()).begin, subject: "node", message: `tree node ${nodeKey(here())} (${coverage(here())}) is missing from ledger_nodes` });
         }
-        cursor.shift();
-        if (stored.index !== n.index || stored._id !== key) {
-          return report({ index: firstLeaf, subject: "node", message: `tree node ${n.level}/${String(stored.index)} is stored out of order or under _id ${String(stored._id)}` });
+        const nbuf = stored.buf;
+        f.read(nbuf, stored.at);
+        if (f.index > tree.index) {
+          return report({ index: nodeCoverage(here()).begin, subject: "node", message: `tree node ${nodeKey(here())} (${coverage(here())}) is missing from ledger_nodes` });
         }
-        const hash = stored.hash instanceof Uint8Array ? stored.hash : new Uint8Array(0);
-        if (!equalHashes(hash, n.hash)) {
+        if (f.index !== tree.index || f.idType !== 0x02 || !nodeKeyIs(nbuf, f.idAt, tree.level, tree.index)) {
+          const raw = readRawFields(stored.current());
+          return report({ index: nodeCoverage(here()).begin, subject: "node", message: `tree node ${tree.level}/${String(raw.index)} is stored out of order or under _id ${String(raw._id)}` });
+        }
+        if (f.hashAt < 0 || !hashEquals(nbuf, f.hashAt, f.hashLen, tree.hash)) {
+          const hash = f.hashAt < 0 ? new Uint8Array(0) : nbuf.subarray(f.hashAt, f.hashAt + f.hashLen);
+          const n = here();
           return report({
-            index: firstLeaf,
+            index: nodeCoverage(n).begin,
             subject: "node",
-            message: `tree node ${key} (${coverage(n)}) differs from the hash recomputed from those entries: stored ${hex(hash)}, recomputed ${hex(n.hash)}`,
+            message: `tree node ${nodeKey(n)} (${coverage(n)}) differs from the hash recomputed from those entries: stored ${hex(hash)}, recomputed ${hex(hashBytes(tree.hash))}`,
           });
         }
+        stored.advance();
         nodesChecked++;
       }
-      frontier = res.frontier;
-      problem = checkCheckpointsHere();
-      if (problem) return report(problem);
-      if (opts.onProgress && (frontier.size - lastProgress >= pageSize || frontier.size === total)) {
-        lastProgress = frontier.size;
-        opts.onProgress(frontier.size, total);
-      }
+      tree.end();
     }
-
-    if (!equalHashes(frontierRoot(frontier), head.root)) {
-      return report({ subject: "head", size: head.size, message: `the tree head root at size ${head.size} is not the root of the entries (stored ${hex(head.root)}, recomputed ${hex(frontierRoot(frontier))})` });
+    problem = checkCheckpointsHere();
+    if (problem) return report(problem);
+    if (opts.onProgress && (tree.size - lastProgress >= pageSize || tree.size === total)) {
+      lastProgress = tree.size;
+      opts.onProgress(tree.size, total);
     }
-    if (nextCheckpoint < signed.length) {
-      const s = signed[nextCheckpoint].size;
-      return report({ subject: "checkpoint", size: s, message: `a signed checkpoint of size ${s} is beyond the tree head (${head.size} entries)` });
-    }
-    const stray = await entries.next();
-    if (stray) return report({ index: Number(stray.index), subject: "entry", message: `entry ${String(stray.index)} is stored beyond the tree head (${head.size} entries)` });
-    for (const [level, cursor] of levels) {
-      const extra = await cursor.next();
-      if (extra) return report({ subject: "node", message: `tree node ${level}/${String(extra.index)} is stored but is not part of the tree of ${head.size} entries` });
-    }
-  } finally {
-    await Promise.all([entries.close(), ...[...levels.values()].map((l) => l.close())]).catch(() => undefined);
   }
-  const storedNodes = await c.nodes.countDocuments({});
+
+  const root = frontierRoot(tree.toFrontier());
+  if (!equalHashes(root, head.root)) {
+    return report({ subject: "head", size: head.size, message: `the tree head root at size ${head.size} is not the root of the entries (stored ${hex(head.root)}, recomputed ${hex(root)})` });
+  }
+  if (nextCheckpoint < signed.length) {
+    const s = signed[nextCheckpoint].size;
+    return report({ subject: "checkpoint", size: s, message: `a signed checkpoint of size ${s} is beyond the tree head (${head.size} entries)` });
+  }
+  if (entries.buffered() || (await entries.ready())) {
+    return report({ index: Number(readRawFields(entries.current()).index), subject: "entry", message: `entry ${String(readRawFields(entries.current()).index)} is stored beyond the tree head (${head.size} entries)` });
+  }
+  for (let level = 1; level < levels.length; level++) {
+    const stored = levels[level];
+    if (stored.buffered() || (await stored.ready())) {
+      return report({ subject: "node", message: `tree node ${level}/${String(readRawFields(stored.current()).index)} is stored but is not part of the tree of ${head.size} entries` });
+    }
+  }
+  // What the pages cannot see: documents whose `index` is not a number (after every number in
+  // the sort order), and nodes of a level the tree does not have.
+  const [storedEntries, storedNodes] = await Promise.all([c.entries.countDocuments({}), c.nodes.countDocuments({})]);
+  if (storedEntries !== total) {
+    return report({ subject: "entry", message: `ledger_entries holds ${storedEntries} documents, the tree head says ${total} entries: ${storedEntries - total} are not entries of the log (their index is not a number)` });
+  }
   if (storedNodes !== nodesChecked) {
     return report({ subject: "node", message: `ledger_nodes holds ${storedNodes} nodes, the tree of ${head.size} entries has ${nodesChecked}: ${storedNodes - nodesChecked} are not part of it` });
   }
