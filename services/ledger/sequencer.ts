@@ -210,6 +210,9 @@ export class LedgerSequencer {
     this.running = true;
     this.idle = this.loop().finally(() => {
       this.running = false;
+      // An append made by a waiter between the loop's last check and here found `running` still
+      // set and did not start a loop: start one for it.
+      if (this.queue.length > 0 && this.state === "open") this.kick();
     });
   }
 

@@ -74,6 +74,17 @@ describe("batched sequencer", () => {
     await seq.close();
   });
 
+  it("takes an append made right after the previous one resolved (no loop left waiting)", async () => {
+    const db = freshDb();
+    const seq = await LedgerSequencer.start({ client, db });
+    for (let i = 0; i < 20; i++) {
+      // Appending from the continuation of the previous append, before the loop has wound down.
+      const { index } = await seq.append("envelope.sent", entry(i)).then(() => seq.append("envelope.sent", entry(100 + i)));
+      assert.equal(index, 2 * i + 1);
+    }
+    await seq.close();
+  });
+
   it("serves inclusion and consistency proofs from stored nodes that verify against stored roots", async () => {
     const db = freshDb();
     const seq = await LedgerSequencer.start({ client, db, maxBatch: 7 });
