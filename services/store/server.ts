@@ -90,12 +90,15 @@ const TXN_ALLOWED = new Set([
   "commitTransaction", "abortTransaction", "killCursors", "create", "createIndexes", "bulkWrite",
 ]);
 
-/**
- * mongod's NotPrimaryError category. In a replica set mongod puts its current topologyVersion on
- * such an error (and on a reply whose writeConcernError has such a code), so that a driver can
- * tell a stale error from a real state change (appendErrorLabelsAndTopologyVersion).
- */
-const NOT_PRIMARY_CODES = new Set([10107, 13435, 13436, 11602, 189]);
+/** OP_MSG flag bits (MongoDB wire protocol). */
+const MORE_TO_COME = 1 << 1;
+const EXHAUST_ALLOWED = 1 << 16;
+
+/** A hello a monitoring client may be kept waiting on (it names the topologyVersion it knows). */
+function isAwaitableHello(body: Doc): boolean {
+  const name = Object.keys(body)[0];
+  return (name === "hello" || name === "isMaster" || name === "ismaster") && isPlainObject(body.topologyVersion) && body.maxAwaitTimeMS !== undefined;
+}
 
 /** Commands that change data: refused while the disk is short of space (before they touch memory). */
 const MUTATING_COMMANDS = new Set([
@@ -109,6 +112,13 @@ const FENCE_EXEMPT = new Set([
   "getLog", "getCmdLineOpts", "listCommands", "connectionStatus", "whatsmyuri", "configureFailPoint", "replSetGetStatus",
   "getLastError", "logout", "saslStart",
 ]);
+
+/**
+ * mongod's NotPrimaryError category. In a replica set mongod puts its current topologyVersion on
+ * such an error (and on a reply whose writeConcernError has such a code), so that a driver can
+ * tell a stale error from a real state change (appendErrorLabelsAndTopologyVersion).
+ */
+const NOT_PRIMARY_CODES = new Set([10107, 13435, 13436, 11602, 189]);
 
 /** Errors a retryable write or read may be retried after (mongod's ErrorCodes::isRetriableError). */
 const RETRIABLE_CODES = new Set([11600, 11602, 10107, 13435, 13436, 189, 91, 7, 6, 89, 9001, 262, 134]);
@@ -325,15 +335,21 @@ export class StoreServer {
       if (msg.length < 21) throw new Error("OP_MSG too short");
       let reply: Doc;
       let flags = 0;
+      let parsedBody: Doc | undefined;
       try {
         const parsed = parseOpMsg(msg);
         flags = parsed.flags;
+        parsedBody = parsed.body;
         reply = await this.runCommand(parsed.body, parsed.sequences, connId, sock, parsed.bodyRaw);
       } catch (e) {
         reply = this.errorReply(e);
       }
       if (flags & 2) return; // moreToCome: the client wants no reply
       if (sock.destroyed) return;
+      if (flags & EXHAUST_ALLOWED && parsedBody !== undefined && isAwaitableHello(parsedBody) && reply.ok === 1) {
+        await this.streamHello(sock, parsedBody, connId, h.requestId, reply);
+        return;
+      }
       sock.write(encodeOpMsg(this.requestSeq++, h.requestId, this.encode(reply)));
       return;
     }
@@ -424,18 +440,36 @@ export class StoreServer {
     return reply;
   }
 
+  /**
+   * The streaming protocol of server monitoring (exhaustAllowed on an awaitable hello): like mongod,
+   * answer with moreToCome set, then keep answering — each reply after the next topology change or
+   * maxAwaitTimeMS — until the client closes the connection. Each later reply's responseTo is the
+   * previous reply's requestID.
+   */
+  private async streamHello(sock: net.Socket, body: Doc, connId: number, requestId: number, first: Doc): Promise<void> {
+    let reply = first;
+    let responseTo = requestId;
+    while (!sock.destroyed) {
+      const id = this.requestSeq++;
+      sock.write(encodeOpMsg(id, responseTo, this.encode(reply), MORE_TO_COME));
+      responseTo = id;
+      reply = await this.runCommand(body, new Map(), connId, sock);
+    }
+  }
+
   private async runCommand(body: Doc, sequences: Map<string, { docs: Doc[]; raws: Buffer[] }>, connId: number, sock: net.Socket, bodyRaw: Buffer | null = null): Promise<Doc> {
     const name = Object.keys(body)[0];
     if (!name) throw new StoreError(59, "no such command: ''");
     const db = typeof body.$db === "string" ? body.$db : "admin";
     this.engine.opcounters.command++;
     if (name === "hello" || name === "isMaster" || name === "ismaster") {
-      if (isPlainObject(body.topologyVersion) && body.maxAwaitTimeMS !== undefined) {
+      if (isAwaitableHello(body)) {
         const wait = Math.min(toNumber(body.maxAwaitTimeMS), 10000);
         await new Promise<void>((r) => {
           const done = (): void => {
             clearTimeout(timer);
             this.waiters.delete(done);
+            sock.off("close", done);
             r();
           };
           const timer = setTimeout(done, wait);
