@@ -129,6 +129,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
             localApiAddress: `127.0.0.1:${node.localApi!.port}`,
             tlsCertPem: node.identity.tlsCertPem,
             tlsKeyPem: node.identity.tlsKeyPem,
+            caCertPem: node.identity.caCertPem,
             host: "127.0.0.1",
             port: 0,
           }),

@@ -337,6 +337,8 @@ export class LiaisonNode {
         localApiAddress: `${config.local!.host}:${node.localApi.port}`,
         tlsCertPem: identity.tlsCertPem,
         tlsKeyPem: identity.tlsKeyPem,
+        // So that the console's in-browser verifier pins this party's own CA as well.
+        caCertPem: identity.caCertPem,
         host: config.gateway.host,
         port: config.gateway.port,
       });

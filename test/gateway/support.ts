@@ -46,6 +46,7 @@ export async function openSite(cluster: Cluster, party: string): Promise<Site> {
     localApiAddress: `127.0.0.1:${localApi.port}`,
     tlsCertPem: identity.tlsCertPem,
     tlsKeyPem: identity.tlsKeyPem,
+    caCertPem: identity.caCertPem,
     host: "127.0.0.1",
     port: 0,
   });
