@@ -2,6 +2,8 @@
  * Embedded store benchmark: acknowledged inserts (1 and 32 clients), indexed vs unindexed finds on
  * 100k documents, a $group aggregate, transaction commits, recovery time after 1M writes, and a raw
  * OP_MSG echo over loopback as the ceiling for indexed finds. Run: `npx tsx bench/store.ts`.
+ * `LIAISON_BENCH_STORE_ENCRYPTED=1`: every store is started with a (random) encryption key, its
+ * journal and snapshots sealed at rest with AES-256-GCM.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
@@ -10,7 +12,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { BSON, MongoClient } from "mongodb";
-import { startEmbeddedStore } from "../services/store/index.ts";
+import { randomBytes } from "node:crypto";
+import { startEmbeddedStore, type EmbeddedStore } from "../services/store/index.ts";
+
+const benchKey = process.env.LIAISON_BENCH_STORE_ENCRYPTED === "1" ? randomBytes(32) : undefined;
+const startStore = (dbpath: string): Promise<EmbeddedStore> => startEmbeddedStore({ dbpath, port: 0, ...(benchKey ? { encryptionKey: benchKey } : {}) });
 
 const progress = (m: string): void => {
   process.stderr.write(`[bench store] ${m}\n`);
@@ -141,6 +147,7 @@ async function insertFigures(port: number, label: string, out: string[], storePi
 }
 
 export async function benchStore(): Promise<void> {
+  progress(benchKey ? "stores encrypted at rest (AES-256-GCM)" : "stores in clear (LIAISON_BENCH_STORE_ENCRYPTED=1 to seal them)");
   const dbpath = mkdtempSync(path.join(tmpdir(), "liaison-bench-store-"));
   const out: string[] = [];
   try {
@@ -150,7 +157,7 @@ export async function benchStore(): Promise<void> {
     } finally {
       await sep.stop();
     }
-    let store = await startEmbeddedStore({ dbpath, port: 0 });
+    let store = await startStore(dbpath);
     await insertFigures(store.port, " [in-process]", out);
     let client = new MongoClient(`mongodb://127.0.0.1:${store.port}/?directConnection=true`, { maxPoolSize: 64 });
     await client.connect();
@@ -216,7 +223,7 @@ export async function benchStore(): Promise<void> {
     await store.close();
     progress("restarting");
     const r0 = performance.now();
-    store = await startEmbeddedStore({ dbpath, port: 0 });
+    store = await startStore(dbpath);
     const rec = performance.now() - r0;
     client = new MongoClient(store.uri);
     await client.connect();
@@ -232,7 +239,7 @@ export async function benchStore(): Promise<void> {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href && process.argv[2] === "--serve") {
   const dir = process.argv[3] ?? "";
-  const store = await startEmbeddedStore({ dbpath: dir, port: 0 });
+  const store = await startStore(dir);
   process.stdout.write(`PORT ${store.port}\n`);
   process.on("SIGTERM", () => {
     void store.close().then(() => process.exit(0));

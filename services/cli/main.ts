@@ -21,7 +21,7 @@ import {
 } from "../identity/index.ts";
 import { LiaisonError } from "../errors/index.ts";
 import { listSuspensions, loadNodeConfig, resumePartner, startNode, suspendPartner } from "../node/index.ts";
-import { startEmbeddedStore } from "../store/index.ts";
+import { startStoreFromCli } from "../store/index.ts";
 import { print, printError, printJson, printTable } from "./output.ts";
 import { runDemo } from "./demo.ts";
 import { registerLedgerCommands } from "./ledger.ts";
@@ -213,7 +213,8 @@ export function buildProgram(): Command {
     .requiredOption("--dbpath <dir>", "data folder (journal and snapshots)")
     .addOption(new Option("--port <n>", "port on 127.0.0.1").default(27017).argParser((v) => Number.parseInt(v, 10)))
     .action(async (opts: { dbpath: string; port: number }) => {
-      const store = await startEmbeddedStore({ dbpath: opts.dbpath, port: opts.port });
+      // Sealed at rest under LIAISON_STORE_KEY_FILE (base64 of 32 random bytes); else in clear, with a warning.
+      const store = await startStoreFromCli({ dbpath: opts.dbpath, port: opts.port });
       print(`embedded store listening: ${store.uri}`);
       await untilSignal(() => store.close());
     });

@@ -203,6 +203,8 @@ export interface EngineOptions {
   dbpath: string;
   log: Logger;
   snapshotBytes?: number;
+  /** 32 bytes: journal and snapshot records sealed with AES-256-GCM at rest (journal.ts). */
+  encryptionKey?: Uint8Array;
 }
 
 export class Engine {
@@ -215,6 +217,7 @@ export class Engine {
   private readonly log: Logger;
   private readonly dbpath: string;
   private readonly snapshotBytes: number;
+  private readonly encryptionKey: Uint8Array | undefined;
   private snapshotting: Promise<void> | null = null;
   private replaying = false;
   /** During recovery index trees are not maintained per write; they are built once at the end. */
@@ -225,12 +228,13 @@ export class Engine {
     this.log = opts.log;
     this.dbpath = opts.dbpath;
     this.snapshotBytes = opts.snapshotBytes ?? 64 << 20;
+    this.encryptionKey = opts.encryptionKey;
   }
 
   // ---------- startup ----------
 
-  async open(): Promise<{ replayed: number }> {
-    const rec = recover(this.dbpath, this.log);
+  async open(): Promise<{ replayed: number; plainRecords: number }> {
+    const rec = recover(this.dbpath, this.log, this.encryptionKey);
     this.replaying = true;
     this.deferIndexes = true;
     try {
@@ -255,9 +259,9 @@ export class Engine {
       this.deferIndexes = false;
     }
     for (const coll of this.collections.values()) for (const ix of coll.indexes) this.loadIndex(coll, ix);
-    this.journal = new Journal(this.dbpath, rec.gen, this.log);
+    this.journal = new Journal(this.dbpath, rec.gen, this.log, this.encryptionKey);
     await this.journal.open();
-    return { replayed: rec.journalRecords.length };
+    return { replayed: rec.journalRecords.length, plainRecords: rec.plainRecords };
   }
 
   private replayRecord(r: Doc): void {
@@ -907,7 +911,7 @@ export class Engine {
       }
       yield BSON.serialize({ kind: "end" });
     }
-    await writeSnapshot(this.dbpath, records(), this.journal.minFreeBytes);
+    await writeSnapshot(this.dbpath, records(), this.journal.minFreeBytes, this.encryptionKey);
     removeJournalsBelow(this.dbpath, newGen);
     this.log.info("snapshot written", { gen: newGen, ms: Date.now() - started });
   }

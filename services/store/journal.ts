@@ -9,6 +9,18 @@
  * Files: `journal.<gen>` (records after snapshot <gen>), `snapshot.bson` (framed records: header with
  * gen, then document chunks, then an end marker), written to a temp file, fsynced and renamed.
  * Recovery loads the snapshot (if any) and replays every journal with gen >= the snapshot's gen.
+ *
+ * Encryption at rest (optional store key, 32 bytes): every record payload written is sealed with
+ * AES-256-GCM — version byte 1, 12-byte random nonce, ciphertext, 16-byte tag — with the file kind
+ * ("journal" / "snapshot") as additional data, so a record moved from one kind of file to the other
+ * does not open. Without a key records are written as before: the payload is the BSON document
+ * itself (version 0, "plain"; it has no version byte and is recognised by its shape — int32 length
+ * equal to the payload's, last byte 0 — which a sealed payload is never given). Recovery reads both,
+ * so an existing data folder opened with a key keeps working and is sealed by its first snapshot.
+ * A sealed record that does not open (the CRC was right, so it is not a torn write) refuses the
+ * start: with the key's first sealed record it is the wrong key, later it is a damaged record. A
+ * plain record after a sealed one is refused too (plain records are never written once a key is in
+ * use). Sealed records without a key refuse the start. No message ever holds key material.
  * A torn or corrupt last record is truncated with a warning; a corrupt record followed by a valid
  * one means the file is damaged in the middle, and recovery refuses to start.
  *
@@ -30,6 +42,7 @@
  */
 import { promises as fsp, openSync, closeSync, writeSync, readFileSync, existsSync, unlinkSync, fsyncSync, ftruncateSync, readdirSync, rmSync, statfsSync } from "node:fs";
 import path from "node:path";
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { BSON } from "bson";
 import { crc32c } from "./crc32c.ts";
 import { StoreError, outOfDiskSpace } from "./errors.ts";
@@ -65,12 +78,14 @@ function validAt(buf: Buffer, off: number): boolean {
  * Parse framed records. Returns the payloads and the byte length of the valid prefix. A bad record
  * at the end is reported as `tornAt`; a bad record with a valid one after it throws.
  */
-export function parseRecords(buf: Buffer, file: string): { payloads: Buffer[]; validLength: number; tornAt?: number } {
+export function parseRecords(buf: Buffer, file: string): { payloads: Buffer[]; offsets: number[]; validLength: number; tornAt?: number } {
   const payloads: Buffer[] = [];
+  const offsets: number[] = [];
   let off = 0;
   while (off < buf.length) {
     if (validAt(buf, off)) {
       const len = buf.readUInt32LE(off);
+      offsets.push(off);
       payloads.push(buf.subarray(off + 8, off + 8 + len));
       off += 8 + len;
       continue;
@@ -82,7 +97,8 @@ export function parseRecords(buf: Buffer, file: string): { payloads: Buffer[]; v
     if (!laterValid) {
       for (let p = off + 1; p + 8 < buf.length && !laterValid; p++) {
         const l = buf.readUInt32LE(p);
-        if (l >= 5 && p + 8 + l <= buf.length && buf[p + 8 + l - 1] === 0 && validAt(buf, p)) laterValid = true;
+        const shaped = buf[p + 8 + l - 1] === 0 || (buf[p + 8] === SEALED && l >= SEALED_OVERHEAD + 5);
+        if (l >= 5 && p + 8 + l <= buf.length && shaped && validAt(buf, p)) laterValid = true;
       }
     }
     if (laterValid) {
@@ -90,9 +106,102 @@ export function parseRecords(buf: Buffer, file: string): { payloads: Buffer[]; v
         `${file}: corrupt record at byte ${off} is followed by valid records; refusing to start (restore from backup or remove the damaged file deliberately)`,
       );
     }
-    return { payloads, validLength: off, tornAt: off };
+    return { payloads, offsets, validLength: off, tornAt: off };
   }
-  return { payloads, validLength: off };
+  return { payloads, offsets, validLength: off };
+}
+
+// ---------- encryption at rest ----------
+
+/** The version byte of a sealed payload (a plain payload is a bare BSON document: version 0). */
+const SEALED = 1;
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+const SEALED_OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
+export type RecordKind = "journal" | "snapshot";
+const AAD: Record<RecordKind, Buffer> = {
+  journal: Buffer.from("liaison-store journal record v1"),
+  snapshot: Buffer.from("liaison-store snapshot record v1"),
+};
+
+/** The store key does not match the data folder (missing or wrong); the store does not start. */
+export class StoreKeyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StoreKeyError";
+  }
+}
+
+export function checkStoreKey(key: Uint8Array | undefined): Buffer | undefined {
+  if (key === undefined) return undefined;
+  if (key.length !== 32) throw new TypeError(`the store encryption key must be 32 bytes, got ${key.length}`);
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+}
+
+/** A bare BSON document: int32 LE length equal to the payload's, last byte 0. */
+function isPlain(payload: Uint8Array): boolean {
+  return payload.length >= 5 && Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).readInt32LE(0) === payload.length && payload[payload.length - 1] === 0;
+}
+
+/** The payload to frame: the document itself without a key, else sealed with AES-256-GCM. */
+export function sealRecord(payload: Uint8Array, key: Buffer | undefined, kind: RecordKind): Uint8Array {
+  if (!key) return payload;
+  for (;;) {
+    const out = Buffer.allocUnsafe(SEALED_OVERHEAD + payload.length);
+    out[0] = SEALED;
+    const nonce = randomBytes(NONCE_BYTES);
+    nonce.copy(out, 1);
+    const cipher = createCipheriv("aes-256-gcm", key, nonce);
+    cipher.setAAD(AAD[kind]);
+    let at = 1 + NONCE_BYTES;
+    at += cipher.update(payload).copy(out, at);
+    at += cipher.final().copy(out, at);
+    cipher.getAuthTag().copy(out, at);
+    // Never shaped like a plain document (about 1 in 2^32): draw another nonce.
+    if (!isPlain(out)) return out;
+  }
+}
+
+/** Opens the records of one file in order; `sealedSeen` carries across the files of one recovery. */
+class RecordOpener {
+  sealedSeen = false;
+  sealedOpened = 0;
+  plain = 0;
+  constructor(private readonly key: Buffer | undefined) {}
+
+  open(payload: Buffer, kind: RecordKind, file: string, offset: number): Buffer {
+    if (isPlain(payload)) {
+      if (this.sealedSeen) throw new JournalCorruptError(`${file}: plain record at byte ${offset} after sealed records (never written by this store: injected or damaged); refusing to start`);
+      this.plain++;
+      return payload;
+    }
+    if (payload[0] !== SEALED || payload.length < SEALED_OVERHEAD + 5) {
+      throw new JournalCorruptError(`${file}: record at byte ${offset} is of an unknown format (version ${payload[0]}); refusing to start`);
+    }
+    this.sealedSeen = true;
+    if (!this.key) {
+      throw new StoreKeyError(
+        `${file}: the store's records are encrypted at rest (AES-256-GCM) and no store key was given; start it with the key it was sealed with (a node derives it from data.key in its identity folder; \`liaison store start\` reads LIAISON_STORE_KEY_FILE)`,
+      );
+    }
+    const nonce = payload.subarray(1, 1 + NONCE_BYTES);
+    const tag = payload.subarray(payload.length - TAG_BYTES);
+    try {
+      const decipher = createDecipheriv("aes-256-gcm", this.key, nonce);
+      decipher.setAAD(AAD[kind]);
+      decipher.setAuthTag(tag);
+      const plain = Buffer.concat([decipher.update(payload.subarray(1 + NONCE_BYTES, payload.length - TAG_BYTES)), decipher.final()]);
+      this.sealedOpened++;
+      return plain;
+    } catch {
+      if (this.sealedOpened === 0) {
+        throw new StoreKeyError(
+          `${file}: the store's records do not open with the store key given: they were sealed with another key (or the record at byte ${offset} is damaged); refusing to start`,
+        );
+      }
+      throw new JournalCorruptError(`${file}: record at byte ${offset} fails authentication (damaged or altered); refusing to start (restore from backup)`);
+    }
+  }
 }
 
 export interface RecoveredState {
@@ -100,11 +209,14 @@ export interface RecoveredState {
   snapshotChunks: Doc[];
   journalRecords: Doc[];
   gen: number;
+  /** Records read in clear (a folder written without a key); 0 when everything is sealed. */
+  plainRecords: number;
 }
 
 const journalName = (gen: number): string => `journal.${String(gen).padStart(8, "0")}`;
 
-export function recover(dbpath: string, log: Logger): RecoveredState {
+export function recover(dbpath: string, log: Logger, encryptionKey?: Uint8Array): RecoveredState {
+  const opener = new RecordOpener(checkStoreKey(encryptionKey));
   let snapshot: Doc | null = null;
   const snapshotChunks: Doc[] = [];
   const snapFile = path.join(dbpath, "snapshot.bson");
@@ -113,9 +225,9 @@ export function recover(dbpath: string, log: Logger): RecoveredState {
   rmSync(path.join(dbpath, "snapshot.bson.tmp"), { force: true });
   if (existsSync(snapFile)) {
     const buf = readFileSync(snapFile);
-    const { payloads, tornAt } = parseRecords(buf, snapFile);
+    const { payloads, offsets, tornAt } = parseRecords(buf, snapFile);
     if (tornAt !== undefined) throw new JournalCorruptError(`${snapFile}: truncated snapshot (byte ${tornAt}); refusing to start`);
-    const docs = payloads.map((p) => BSON.deserialize(p, DESERIALIZE_OPTIONS));
+    const docs = payloads.map((p, i) => BSON.deserialize(opener.open(p, "snapshot", snapFile, offsets[i]), DESERIALIZE_OPTIONS));
     if (docs.length < 2 || docs[0].kind !== "header" || docs[docs.length - 1].kind !== "end") {
       throw new JournalCorruptError(`${snapFile}: incomplete snapshot; refusing to start`);
     }
@@ -128,7 +240,9 @@ export function recover(dbpath: string, log: Logger): RecoveredState {
   for (const g of journals) {
     const file = path.join(dbpath, journalName(g));
     const buf = readFileSync(file);
-    const { payloads, validLength, tornAt } = parseRecords(buf, file);
+    const { payloads, offsets, validLength, tornAt } = parseRecords(buf, file);
+    // Opened before a torn tail is cut: a record that does not open refuses the start untouched.
+    const opened = payloads.map((p, i) => opener.open(p, "journal", file, offsets[i]));
     if (tornAt !== undefined) {
       if (g !== journals[journals.length - 1]) {
         throw new JournalCorruptError(`${file}: corrupt record at byte ${tornAt} in a journal that is not the latest; refusing to start`);
@@ -142,10 +256,10 @@ export function recover(dbpath: string, log: Logger): RecoveredState {
         closeSync(fd);
       }
     }
-    for (const p of payloads) journalRecords.push(BSON.deserialize(p, DESERIALIZE_OPTIONS));
+    for (const p of opened) journalRecords.push(BSON.deserialize(p, DESERIALIZE_OPTIONS));
   }
   if (journals.length) gen = Math.max(gen, journals[journals.length - 1]);
-  return { snapshot, snapshotChunks, journalRecords, gen };
+  return { snapshot, snapshotChunks, journalRecords, gen, plainRecords: opener.plain };
 }
 
 
@@ -237,10 +351,14 @@ export class Journal {
   /** The last statfs: free bytes (less what was still unwritten then), when, and bytes appended since. */
   private free = { bytes: Infinity, at: -Infinity, appended: 0 };
 
-  constructor(dbpath: string, gen: number, log: Logger) {
+  /** The store key (32 bytes): records are sealed with AES-256-GCM; none = written in clear. */
+  private readonly key: Buffer | undefined;
+
+  constructor(dbpath: string, gen: number, log: Logger, encryptionKey?: Uint8Array) {
     this.dbpath = dbpath;
     this.gen = gen;
     this.log = log;
+    this.key = checkStoreKey(encryptionKey);
   }
 
   async open(): Promise<void> {
@@ -286,7 +404,7 @@ export class Journal {
   /** Append one record; resolves once it is on disk. */
   append(payload: Uint8Array): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
-    const rec = frameRecord(payload);
+    const rec = frameRecord(sealRecord(payload, this.key, "journal"));
     this.pending.push(rec);
     this.pendingBytes += rec.length;
     this.size += rec.length;
@@ -445,7 +563,13 @@ export async function syncDir(dir: string): Promise<void> {
  * space the journal needs; a snapshot that fails leaves no temp file, and the journals it would
  * have replaced stay (recovery replays them).
  */
-export async function writeSnapshot(dbpath: string, records: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, minFreeBytes = minFreeBytesFromEnv()): Promise<void> {
+export async function writeSnapshot(
+  dbpath: string,
+  records: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  minFreeBytes = minFreeBytesFromEnv(),
+  encryptionKey?: Uint8Array,
+): Promise<void> {
+  const key = checkStoreKey(encryptionKey);
   const tmp = path.join(dbpath, "snapshot.bson.tmp");
   const fh = await fsp.open(tmp, "w");
   let complete = false;
@@ -459,7 +583,7 @@ export async function writeSnapshot(dbpath: string, records: AsyncIterable<Uint8
     let batch: Buffer[] = [];
     let size = 0;
     for await (const payload of records) {
-      const f = frameRecord(payload);
+      const f = frameRecord(sealRecord(payload, key, "snapshot"));
       batch.push(f);
       size += f.length;
       if (size > 4 << 20) {
