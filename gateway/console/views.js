@@ -3,6 +3,7 @@ import { h, clear, field, select, notice } from "./dom.js";
 import { t, formatDateTime } from "./i18n.js";
 import { get, post, query } from "./api.js";
 import { context, partyName, errorBox, hasRole } from "./app.js";
+import { auditTrailSection } from "./audit.js";
 import { bodyOf, kindLabel, titleOf, referenceOf, deliveryCell, headerGrid, renderValue, base64ToHex, classificationChip, statusChip, snake, localized as localizedText } from "./render.js";
 
 export const KINDS = [
@@ -210,17 +211,22 @@ export async function partnersView() {
 
 /** The ledger's status for auditors (checkpoint, partners' cosignatures, alerts), and each message's entry. */
 export async function ledgerView() {
-  const [page, status] = await Promise.all([get(`/api/messages${query({ pageSize: 100 })}`), hasRole("auditor") ? get("/api/ledger") : Promise.resolve(null)]);
   const proofOut = h("div", { "aria-live": "polite" });
-  const showProof = async (id) => {
-    clear(proofOut);
+  const showProof = async (id, out = proofOut) => {
+    clear(out);
     try {
       const p = await get(`/api/ledger/proof/${id}`);
-      proofOut.appendChild(notice("info", t("ledger.proofShown", { index: p.ledgerIndex ?? "0", size: p.treeSize ?? "0", n: (p.proof ?? []).length }), h("pre.note", {}, (p.proof ?? []).map((x) => base64ToHex(x)).join("\n"))));
+      out.appendChild(notice("info", t("ledger.proofShown", { index: p.ledgerIndex ?? "0", size: p.treeSize ?? "0", n: (p.proof ?? []).length }), h("pre.note", {}, (p.proof ?? []).map((x) => base64ToHex(x)).join("\n"))));
     } catch (err) {
-      proofOut.appendChild(errorBox(err));
+      out.appendChild(errorBox(err));
     }
   };
+  const auditor = hasRole("auditor");
+  const [page, status, audit] = await Promise.all([
+    get(`/api/messages${query({ pageSize: 100 })}`),
+    auditor ? get("/api/ledger") : Promise.resolve(null),
+    auditor ? auditTrailSection(showProof) : Promise.resolve(null),
+  ]);
   const rows = (page.messages ?? []).map((r) => {
     const [kind] = bodyOf(r.message);
     return h(
@@ -266,6 +272,7 @@ export async function ledgerView() {
     rows.length
       ? h("table.data", {}, h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, x)))), h("tbody", {}, rows))
       : h("p.empty", {}, t("common.none")),
+    audit,
   );
 }
 

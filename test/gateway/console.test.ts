@@ -12,20 +12,17 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { startCluster, type Cluster } from "../support/cluster.ts";
 import { startGateway, type Gateway } from "../../gateway/index.ts";
 import { buildBrowserVerifier } from "../../gateway/verifier/build.ts";
 import { loadIdentity } from "../../services/identity/index.ts";
 import { verifyMinutesBundle } from "../../services/minutes/index.ts";
-import { eventually, http, makeOfficer, openSite, PASSWORD, signIn as apiSignIn, wantedPersonDraft, type Site } from "./support.ts";
-
-const CHROMIUM = process.env.LIAISON_CHROMIUM ?? "/usr/bin/chromium";
-const skip = existsSync(CHROMIUM) ? false : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`;
-const SHOTS = process.env.LIAISON_SCREENSHOTS === "1" ? join(import.meta.dirname, "../../docs/screenshots") : mkdtempSync(join(tmpdir(), "liaison-shots-"));
+import { eventually, http, makeOfficer, openSite, signIn as apiSignIn, wantedPersonDraft, type Site } from "./support.ts";
+import { launchChromium, newPage as openPage, shot, signIn, signOut, skipWithoutChromium as skip } from "./browser.ts";
 
 const VN = "VN-MPS";
 const CN = "CN-MPS";
@@ -60,56 +57,10 @@ async function sendVia(site: Site, drafter: string, approver: string, message: R
   return sent.json.messageId;
 }
 
-async function shot(page: Page, name: string, fullPage = false): Promise<void> {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.evaluate(() => window.scrollTo(0, 0));
-  if (!fullPage) {
-    await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-    return;
-  }
-  // The whole page in one tall viewport (so the sticky action bar sits at the bottom).
-  const size = page.viewportSize()!;
-  const height = await page.evaluate(() => document.documentElement.scrollHeight);
-  await page.setViewportSize({ width: size.width, height: Math.min(height, 2400) });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-  await page.setViewportSize(size);
-}
-
-async function newPage(site: Site, lang = "en-GB"): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({
-    ignoreHTTPSErrors: true,
-    locale: lang,
-    timezoneId: "Asia/Ho_Chi_Minh",
-    viewport: { width: 1366, height: 820 },
-  });
-  const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  const problems: string[] = [];
-  page.on("console", (m) => {
-    // Before sign-in the page asks who is signed in and gets 401: expected, not a fault.
-    if (m.type() === "error" && !/status of 401/.test(m.text())) problems.push(m.text());
-  });
-  page.on("pageerror", (e) => problems.push(String(e)));
-  (page as Page & { problems: string[] }).problems = problems;
-  await page.goto(site.gateway.url + "/");
-  return { context, page };
-}
-
-async function signIn(page: Page, username: string, password = PASSWORD): Promise<void> {
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("button", { name: "Sign out" }).waitFor();
-}
-
-async function signOut(page: Page): Promise<void> {
-  await page.locator("#signout").click();
-  await page.locator("form.login-card").waitFor();
-}
+const newPage = (site: Site, lang?: string) => openPage(browser, site, lang);
 
 describe("the console in headless Chromium", { skip, timeout: 240_000 }, () => {
   before(async () => {
-    const { chromium } = await import("playwright-core");
     cluster = await startCluster([VN, CN, KH]);
     vn = await openSite(cluster, VN);
     // VN-MPS's console is served by a gateway that also knows VN-MPS's own CA
@@ -220,10 +171,7 @@ describe("the console in headless Chromium", { skip, timeout: 240_000 }, () => {
     // A draft by the officer who is both drafter and approver.
     const own = await http(vn, "POST", "/api/drafts", { token: both.accessToken, body: { message: wantedPersonDraft([CN], undefined, "VN-MPS/C03/2026/00999") } });
     assert.equal(own.status, 201, own.text);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -327,7 +275,7 @@ describe("the console in headless Chromium", { skip, timeout: 240_000 }, () => {
     await page.locator("table.data").waitFor();
     await shot(page, "08-partners");
     await page.getByRole("link", { name: "Ledger" }).click();
-    await page.locator("table.data").waitFor();
+    await page.locator("table.data").first().waitFor();
     await shot(page, "09-ledger");
     await context.close();
   });
