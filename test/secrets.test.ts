@@ -1,13 +1,14 @@
 /**
  * After a full demo run: no key material, password, token or protected identity (informant,
- * victim) in the logs, in local API responses, or in the git tree.
+ * victim) in the logs, in local API responses, in the files of the nodes' stores, or in the git
+ * tree.
  */
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { PassThrough } from "node:stream";
 import { toJsonString } from "@bufbuild/protobuf";
 import winston from "winston";
@@ -66,6 +67,21 @@ describe("secrets after a full demo run", () => {
         }
       } finally {
         api.close();
+      }
+    }
+  });
+
+  it("appear in no file of the nodes' embedded stores (sealed at rest with each node's key)", () => {
+    const storeFiles = readdirSync(join(root, "demo"), { recursive: true, encoding: "utf8" })
+      .map((f) => join(root, "demo", f))
+      .filter((f) => f.includes(`${sep}store${sep}`) && statSync(f).isFile());
+    assert.ok(storeFiles.length >= 3, `the stores' journals and snapshots were found (${storeFiles.length})`);
+    const bytes = storeFiles.reduce((n, f) => n + statSync(f).size, 0);
+    assert.ok(bytes > 10_000, "the stores hold data to scan");
+    for (const file of storeFiles) {
+      const content = readFileSync(file);
+      for (const name of PROTECTED_NAMES) {
+        assert.equal(content.includes(Buffer.from(name, "utf8")), false, `${name} in ${file}`);
       }
     }
   });

@@ -11,7 +11,7 @@ import { LedgerEntrySchema } from "../gen/liaison/v1/ledger_pb.ts";
 import { GetCheckpointRequestSchema, GetCheckpointResponseSchema, GetEntryRequestSchema, GetEntryResponseSchema, PeerApi } from "../gen/liaison/v1/peer_pb.ts";
 import { ed25519NoteVerifier, cosignatureV1Verifier, hashLeaf, openCheckpoint, openNote, verifyInclusion } from "../services/ledger/index.ts";
 import { ledgerOrigin, witnessName } from "../services/node/ledger.ts";
-import { startNode } from "../services/node/index.ts";
+import { nodeStoreKey, startNode } from "../services/node/index.ts";
 import { startEmbeddedStore } from "../services/store/index.ts";
 import { nodeConfig, startCluster, wantedPersonNotice, type Cluster } from "./support/cluster.ts";
 
@@ -89,7 +89,7 @@ describe("witnessing between two nodes", () => {
     const port = vn.peerPort;
     const folder = cluster.folders.get(VN)!;
     await vn.close();
-    const store = await startEmbeddedStore({ dbpath: join(folder.dataDir, "store"), port: 0 });
+    const store = await startEmbeddedStore({ dbpath: join(folder.dataDir, "store"), port: 0, encryptionKey: nodeStoreKey(folder.identityDir)! });
     const client = await new MongoClient(store.uri).connect();
     for (const name of ["ledger_entries", "ledger_nodes", "ledger_checkpoints"]) await client.db("liaison").collection(name).drop();
     await client.close();

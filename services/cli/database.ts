@@ -10,6 +10,7 @@ import { Worker } from "node:worker_threads";
 import { MongoClient, type Db } from "mongodb";
 import { LiaisonError } from "../errors/index.ts";
 import { loadNodeConfig, type NodeConfig } from "../node/config.ts";
+import { nodeStoreKey } from "../node/domain.ts";
 
 export interface NodeDatabase {
   readonly config: NodeConfig;
@@ -30,7 +31,7 @@ export interface NodeDatabaseOptions {
  * Runs `startEmbeddedStore` of services/store in a worker thread. Refuses with a clear message
  * when the folder is locked by a running node.
  */
-async function startStoreInWorker(dbpath: string): Promise<{ uri: string; close(): Promise<void> }> {
+async function startStoreInWorker(dbpath: string, encryptionKey: Uint8Array | undefined): Promise<{ uri: string; close(): Promise<void> }> {
   const storeModule = new URL("../store/index.ts", import.meta.url).href;
   // Under tsx (no build step) the worker must register the TypeScript loader itself.
   const tsx = storeModule.endsWith(".ts") ? import.meta.resolve("tsx/esm/api") : undefined;
@@ -41,7 +42,7 @@ async function startStoreInWorker(dbpath: string): Promise<{ uri: string; close(
       const { startEmbeddedStore } = await import(workerData.store);
       let store;
       try {
-        store = await startEmbeddedStore({ dbpath: workerData.dbpath, port: 0 });
+        store = await startEmbeddedStore({ dbpath: workerData.dbpath, port: 0, ...(workerData.key ? { encryptionKey: workerData.key } : {}) });
       } catch (e) {
         parentPort.postMessage({ error: String((e && e.message) || e) });
         return;
@@ -52,7 +53,7 @@ async function startStoreInWorker(dbpath: string): Promise<{ uri: string; close(
         parentPort.postMessage({ closed: true });
       });
     })().catch((e) => parentPort.postMessage({ error: String((e && e.stack) || e) }));`;
-  const worker = new Worker(boot, { eval: true, workerData: { dbpath, store: storeModule, tsx } });
+  const worker = new Worker(boot, { eval: true, workerData: { dbpath, store: storeModule, tsx, key: encryptionKey } });
   const first = await new Promise<{ uri?: string; error?: string }>((resolve, reject) => {
     worker.once("message", resolve);
     worker.once("error", reject);
@@ -91,7 +92,8 @@ export async function openNodeDatabase(opts: NodeDatabaseOptions): Promise<NodeD
   } else {
     const dbpath = join(config.dataDir, "store");
     if (!existsSync(dbpath)) throw new LiaisonError("NOT_FOUND", `no embedded store at ${dbpath} (has the node ever run with this configuration?); pass --uri for a MongoDB database`);
-    store = await startStoreInWorker(dbpath);
+    // The node seals its store at rest with a key derived from its data key (services/node/domain.ts).
+    store = await startStoreInWorker(dbpath, nodeStoreKey(config.identityDir, false));
     uri = store.uri;
     source = `embedded store ${dbpath}`;
   }

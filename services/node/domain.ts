@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { Db } from "mongodb";
 import { LiaisonError } from "../errors/index.ts";
+import { storeKeyFromDataKey } from "../store/index.ts";
 import { verifyDetached, type Identity, type KeyRing, type Partner } from "../identity/index.ts";
 import { readEntry, readInclusionProof, readTreeHead } from "../ledger/index.ts";
 import { MINUTES_COSIGNATURE_TYP } from "../minutes/index.ts";
@@ -26,6 +27,16 @@ export function dataKeyOf(identityDir: string, create = true): Uint8Array | unde
   const key = Buffer.from(readFileSync(file, "utf8").trim(), "base64");
   if (key.length !== 32) throw new LiaisonError("CONFIG_INVALID", `${file} must hold a base64 32-byte key`);
   return key;
+}
+
+/**
+ * The key of the node's embedded store at rest (every journal and snapshot record sealed with it):
+ * derived from the node data key, so it lives, is backed up and is restored with the identity.
+ * Undefined when the node has no data key yet and `create` is false (a store never run by a node).
+ */
+export function nodeStoreKey(identityDir: string, create = true): Uint8Array | undefined {
+  const dataKey = dataKeyOf(identityDir, create);
+  return dataKey ? storeKeyFromDataKey(dataKey) : undefined;
 }
 
 export interface NodeDomainOptions {

@@ -4,3 +4,4 @@ export { loadNodeConfig, parseNodeConfig, NodeConfigSchema, type NodeConfig } fr
 export { PartnerRegistry, suspendPartner, resumePartner, listSuspensions, type Suspension } from "./partners.ts";
 export { startLocalApi, LocalApiClient, localApiErrorFrom, METHOD_ACCESS, type LocalApiServer, type LocalApiOptions } from "./local-api.ts";
 export { NodeLedger, ledgerOrigin, witnessName } from "./ledger.ts";
+export { nodeStoreKey } from "./domain.ts";

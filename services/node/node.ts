@@ -38,7 +38,7 @@ import {
   type MetricsServer,
   type NodeMetrics,
 } from "../metrics/index.ts";
-import { dataKeyOf, nodeDomainContext } from "./domain.ts";
+import { dataKeyOf, nodeDomainContext, nodeStoreKey } from "./domain.ts";
 import { Witnessing } from "./witnessing.ts";
 import type { Receipt } from "../../gen/liaison/v1/envelope_pb.ts";
 import { LiaisonError } from "../errors/index.ts";
@@ -149,7 +149,7 @@ export class LiaisonNode {
     } else {
       const dbpath = join(config.dataDir, "store");
       mkdirSync(dbpath, { recursive: true, mode: 0o700 });
-      store = await startEmbeddedStore({ dbpath, port: 0 });
+      store = await startEmbeddedStore({ dbpath, port: 0, encryptionKey: nodeStoreKey(config.identityDir)! });
       const openedStore = store;
       opened.push(() => openedStore.close());
       uri = store.uri;

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { MongoClient, type Db } from "mongodb";
 import { startEmbeddedStore } from "../../services/store/index.ts";
+import { nodeStoreKey } from "../../services/node/index.ts";
 import { startCluster, wantedPersonNotice, type Cluster, type PartyFolder } from "../support/cluster.ts";
 
 const run = promisify(execFile);
@@ -57,7 +58,7 @@ export async function clusterWithLedger(): Promise<Cluster> {
 
 /** Opens a stopped node's embedded store, runs `change` on its database, closes it again. */
 export async function withStoppedStore<T>(folder: PartyFolder, change: (db: Db) => Promise<T>): Promise<T> {
-  const store = await startEmbeddedStore({ dbpath: join(folder.dataDir, "store"), port: 0 });
+  const store = await startEmbeddedStore({ dbpath: join(folder.dataDir, "store"), port: 0, encryptionKey: nodeStoreKey(folder.identityDir)! });
   const client = await new MongoClient(store.uri).connect();
   try {
     return await change(client.db("liaison"));
