@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, BrowserContext, Locator } from "playwright-core";
 import { startCluster, type Cluster } from "../support/cluster.ts";
-import { eventually, http, makeOfficer, openSite, type Site } from "./support.ts";
+import { draftApproveDeliver, eventually, http, makeOfficer, openSite, traffickingDraft, type Site } from "./support.ts";
 import { launchChromium, newPage, shot, signIn, signOut, skipWithoutChromium as skip, type ConsolePage } from "./browser.ts";
 
 const VN = "VN-MPS";
@@ -39,29 +39,12 @@ describe("the audit trail in headless Chromium", { skip, timeout: 180_000 }, () 
     for (let i = 1; i <= 14; i++) await makeOfficer(cn, `cn.analyst${i}`, ["analyst"]);
     const vnDrafter = await makeOfficer(vn, "vn.drafter", ["drafter"]);
     const vnApprover = await makeOfficer(vn, "vn.approver", ["approver"]);
-    const created = await http(vn, "POST", "/api/drafts", {
-      token: vnDrafter.accessToken,
-      body: {
-        message: {
-          header: { recipientParties: [CN], classification: "CLASSIFICATION_CONFIDENTIAL", languages: ["en"] },
-          humanTrafficking: {
-            summary: {
-              reference: "VN-MPS/THB/2026/0930",
-              title: [{ lang: "en", text: "Workers trafficked to a scam compound" }],
-              informants: [{ names: [{ fullName: INFORMANT, script: "Latn", lang: "vi" }], contact: "+84 904 222 333" }],
-            },
-            victims: [{ names: [{ fullName: VICTIM, script: "Latn", lang: "vi" }], nationality: "VNM" }],
-            victimCount: 1,
-            recruitmentMethod: "fake job offer on a social network",
-          },
-        },
-      },
-    });
-    assert.equal(created.status, 201, created.text);
-    const sent = await http(vn, "POST", `/api/drafts/${created.json.draftId}/approve`, { token: vnApprover.accessToken });
-    assert.equal(sent.status, 200, sent.text);
-    noticeId = sent.json.messageId;
-    await cluster.node(VN).outbox.drained(60_000);
+    noticeId = await draftApproveDeliver(
+      vn,
+      traffickingDraft([CN], { reference: "VN-MPS/THB/2026/0930", informant: INFORMANT, informantContact: "+84 904 222 333", victim: VICTIM }),
+      vnDrafter.accessToken,
+      vnApprover.accessToken,
+    );
     const read = await http(cn, "POST", `/api/notices/${noticeId}/protected`, { token: analyst.accessToken, body: { purpose: PURPOSE, fields: ["victims"] } });
     assert.equal(read.status, 200, read.text);
     const refused = await http(cn, "POST", `/api/notices/${noticeId}/protected`, { token: drafter.accessToken, body: { purpose: "curiosity" } });

@@ -10,7 +10,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { startCluster, type Cluster } from "../support/cluster.ts";
-import { ADMIN, http, makeOfficer, openSite, ROLE_NAMES, signIn, type RoleName, type Site } from "./support.ts";
+import { ADMIN, draftApproveDeliver, http, makeOfficer, openSite, ROLE_NAMES, signIn, traffickingDraft, type RoleName, type Site } from "./support.ts";
 
 const VN = "VN-MPS";
 const CN = "CN-MPS";
@@ -44,29 +44,12 @@ before(async () => {
   }
   const drafter = await makeOfficer(vn, "vn.drafter", ["drafter"]);
   const approver = await makeOfficer(vn, "vn.approver", ["approver"]);
-  const created = await http(vn, "POST", "/api/drafts", {
-    token: drafter.accessToken,
-    body: {
-      message: {
-        header: { recipientParties: [CN], classification: "CLASSIFICATION_CONFIDENTIAL", languages: ["en"] },
-        humanTrafficking: {
-          summary: {
-            reference: "VN-MPS/THB/2026/0930",
-            title: [{ lang: "en", text: "Workers trafficked to a scam compound" }],
-            informants: [{ names: [{ fullName: INFORMANT, script: "Latn", lang: "vi" }], contact: INFORMANT_PHONE }],
-          },
-          victims: [{ names: [{ fullName: VICTIM, script: "Latn", lang: "vi" }], nationality: "VNM" }],
-          victimCount: 1,
-          recruitmentMethod: "fake job offer on a social network",
-        },
-      },
-    },
-  });
-  assert.equal(created.status, 201, created.text);
-  const sent = await http(vn, "POST", `/api/drafts/${created.json.draftId}/approve`, { token: approver.accessToken });
-  assert.equal(sent.status, 200, sent.text);
-  noticeId = sent.json.messageId;
-  await cluster.node(VN).outbox.drained(60_000);
+  noticeId = await draftApproveDeliver(
+    vn,
+    traffickingDraft([CN], { reference: "VN-MPS/THB/2026/0930", informant: INFORMANT, informantContact: INFORMANT_PHONE, victim: VICTIM }),
+    drafter.accessToken,
+    approver.accessToken,
+  );
   const read = await http(cn, "POST", `/api/notices/${noticeId}/protected`, { token: tokens.analyst, body: { purpose: PURPOSE, fields: ["victims"] } });
   assert.equal(read.status, 200, read.text);
   auditIndex = read.json.auditLedgerIndex;

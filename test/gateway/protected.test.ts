@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { startCluster, type Cluster } from "../support/cluster.ts";
 import { ledgerJson } from "../local-api/support.ts";
-import { ADMIN, http, makeOfficer, openSite, ROLE_NAMES, signIn, type HttpOptions, type RoleName, type Site } from "./support.ts";
+import { ADMIN, draftApproveDeliver, http, makeOfficer, openSite, ROLE_NAMES, signIn, traffickingDraft, type HttpOptions, type RoleName, type Site } from "./support.ts";
 
 const VN = "VN-MPS";
 const CN = "CN-MPS";
@@ -32,29 +32,12 @@ before(async () => {
   for (const role of ROLE_NAMES) if (role !== "admin") tokens[role] = (await makeOfficer(cn, `cn.${role}`, [role])).accessToken;
   const drafter = await makeOfficer(vn, "vn.drafter", ["drafter"]);
   const approver = await makeOfficer(vn, "vn.approver", ["approver"]);
-  const created = await http(vn, "POST", "/api/drafts", {
-    token: drafter.accessToken,
-    body: {
-      message: {
-        header: { recipientParties: [CN], classification: "CLASSIFICATION_CONFIDENTIAL", languages: ["en"] },
-        humanTrafficking: {
-          summary: {
-            reference: "VN-MPS/THB/2026/0815",
-            title: [{ lang: "en", text: "Workers trafficked to a scam compound" }],
-            informants: [{ names: [{ fullName: INFORMANT, script: "Latn", lang: "vi" }], contact: "+84 903 111 222" }],
-          },
-          victims: [{ names: [{ fullName: VICTIM, script: "Latn", lang: "vi" }], nationality: "VNM" }],
-          victimCount: 1,
-          recruitmentMethod: "fake job offer on a social network",
-        },
-      },
-    },
-  });
-  assert.equal(created.status, 201, created.text);
-  const sent = await http(vn, "POST", `/api/drafts/${created.json.draftId}/approve`, { token: approver.accessToken });
-  assert.equal(sent.status, 200, sent.text);
-  noticeId = sent.json.messageId;
-  await cluster.node(VN).outbox.drained(60_000);
+  noticeId = await draftApproveDeliver(
+    vn,
+    traffickingDraft([CN], { reference: "VN-MPS/THB/2026/0815", informant: INFORMANT, informantContact: "+84 903 111 222", victim: VICTIM }),
+    drafter.accessToken,
+    approver.accessToken,
+  );
 });
 after(async () => {
   await vn?.close();

@@ -178,3 +178,30 @@ export async function eventually<T>(check: () => Promise<T | undefined>, ms = 20
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** A human-trafficking draft (one informant, one victim — protected parties) for `recipients`. */
+export function traffickingDraft(recipients: string[], parties: { reference: string; informant: string; informantContact: string; victim: string }): Record<string, unknown> {
+  return {
+    header: { recipientParties: recipients, classification: "CLASSIFICATION_CONFIDENTIAL", languages: ["en"] },
+    humanTrafficking: {
+      summary: {
+        reference: parties.reference,
+        title: [{ lang: "en", text: "Workers trafficked to a scam compound" }],
+        informants: [{ names: [{ fullName: parties.informant, script: "Latn", lang: "vi" }], contact: parties.informantContact }],
+      },
+      victims: [{ names: [{ fullName: parties.victim, script: "Latn", lang: "vi" }], nationality: "VNM" }],
+      victimCount: 1,
+      recruitmentMethod: "fake job offer on a social network",
+    },
+  };
+}
+
+/** Draft `message` at `site` as `drafter`, approve it as `approver`, wait until its outbox is drained; the message id. */
+export async function draftApproveDeliver(site: Site, message: Record<string, unknown>, drafter: string, approver: string): Promise<string> {
+  const created = await http(site, "POST", "/api/drafts", { token: drafter, body: { message } });
+  if (created.status !== 201) throw new Error(`draft refused: ${created.status} ${created.text}`);
+  const sent = await http(site, "POST", `/api/drafts/${created.json.draftId}/approve`, { token: approver });
+  if (sent.status !== 200) throw new Error(`approval refused: ${sent.status} ${sent.text}`);
+  await site.node.outbox.drained(60_000);
+  return String(sent.json.messageId);
+}
