@@ -131,6 +131,11 @@ export class PeerRejectedError extends LiaisonError {
   }
 }
 
+/** The code to record for a failure: the partner's own refusal code when it sent one, else ours. */
+export function refusalCodeOf(error: LiaisonError): string {
+  return error instanceof PeerRejectedError && error.peerCode ? error.peerCode : error.code;
+}
+
 const RETRYABLE_GRPC: ReadonlySet<GrpcStatus> = new Set([
   GrpcStatus.UNAVAILABLE,
   GrpcStatus.DEADLINE_EXCEEDED,

@@ -15,7 +15,7 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter, once } from "node:events";
 import type { Collection, Db } from "mongodb";
 import { MongoServerError } from "mongodb";
-import { LiaisonError, PeerRejectedError, isRetryable } from "../errors/index.ts";
+import { LiaisonError, isRetryable, refusalCodeOf } from "../errors/index.ts";
 import { createLogger, currentCorrelationId, withCorrelationId } from "../logging/index.ts";
 import type { PeerClient } from "../transport/index.ts";
 import type { SealedEnvelope, Sender } from "./send.ts";
@@ -57,11 +57,6 @@ export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 5 * 60_00
 const LEASE_MS = 15_000;
 /** Pending entries read at once per partner (still delivered one after the other). */
 const OUTBOX_BATCH = 32;
-
-/** The partner's own code for a refusal it sent, else ours. */
-function errorCodeOf(error: LiaisonError): string {
-  return error instanceof PeerRejectedError && error.peerCode ? error.peerCode : error.code;
-}
 
 /** Exponential backoff with full jitter: uniform in [0, min(max, initial·2^attempt)]. */
 export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
@@ -272,7 +267,7 @@ export class Outbox {
       const e = error instanceof LiaisonError ? error : new LiaisonError("INTERNAL", "delivery failed", { cause: error });
       if (e.hasLabel("PeerRejected")) {
         this.lastContact.set(entry.partner, new Date());
-        await this.entries.updateOne({ _id: entry._id }, { $set: { state: "rejected", lastError: e.message, lastErrorCode: errorCodeOf(e) }, $inc: { attempts: 1 } });
+        await this.entries.updateOne({ _id: entry._id }, { $set: { state: "rejected", lastError: e.message, lastErrorCode: refusalCodeOf(e) }, $inc: { attempts: 1 } });
         this.settledEvents.emit(`${entry.partner}:${entry.messageId}`, "rejected");
         return true;
       }
@@ -280,7 +275,7 @@ export class Outbox {
       if (!isRetryable(e)) this.log.warn("delivery failed; will retry", { partner: entry.partner, messageId: entry.messageId, code: e.code });
       await this.entries.updateOne(
         { _id: entry._id },
-        { $set: { nextAttemptAt: new Date(Date.now() + delay), lastError: e.message, lastErrorCode: errorCodeOf(e) }, $inc: { attempts: 1 } },
+        { $set: { nextAttemptAt: new Date(Date.now() + delay), lastError: e.message, lastErrorCode: refusalCodeOf(e) }, $inc: { attempts: 1 } },
       );
       return false;
     }

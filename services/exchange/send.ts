@@ -12,7 +12,7 @@ import { Binary } from "mongodb";
 import { MessageSchema, type Message } from "../../gen/liaison/v1/message_pb.ts";
 import { ReceiptSchema, SignedEnvelopeSchema, SignedReceiptSchema, type Receipt } from "../../gen/liaison/v1/envelope_pb.ts";
 import { PeerApi } from "../../gen/liaison/v1/peer_pb.ts";
-import { LiaisonError } from "../errors/index.ts";
+import { LiaisonError, refusalCodeOf } from "../errors/index.ts";
 import { createLogger } from "../logging/index.ts";
 import { decodeUntrusted, encode, type PeerClient } from "../transport/index.ts";
 import { checkHeaderShape, checkSchema } from "./rules.ts";
@@ -162,7 +162,7 @@ export class Sender {
           $set: {
             [`${key}.status`]: rejected ? "rejected" : "pending",
             [`${key}.lastError`]: e.message,
-            ...(rejected ? { [`${key}.rejectionCode`]: (e as { peerCode?: string }).peerCode ?? e.code } : {}),
+            ...(rejected ? { [`${key}.rejectionCode`]: refusalCodeOf(e) } : {}),
           },
           $inc: { [`${key}.attempts`]: 1 },
         },
