@@ -6,12 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Binary, type Db, type Document, MongoClient } from "mongodb";
-import { type EmbeddedStore, startEmbeddedStore } from "../store/index.ts";
+import { openTestStore, type TestStore } from "../../test/support/test-store.ts";
 import { appendLeaves, emptyFrontier, frontierRoot, hashLeaf, nodeKey } from "./merkle/index.ts";
 import { COLLECTIONS, ensureLedgerIndexes, type StoredEntry } from "./storage.ts";
 import { verifyLedger } from "./fsck.ts";
@@ -64,24 +61,17 @@ describe("verify-tree: the string frontier", () => {
   });
 });
 
-let store: EmbeddedStore | undefined;
-let dir: string | undefined;
+let testStore: TestStore | undefined;
 let client: MongoClient;
 
 before(async () => {
-  let uri = process.env.LIAISON_MONGODB_URI;
-  if (!uri) {
-    dir = mkdtempSync(join(tmpdir(), "liaison-verify-"));
-    store = await startEmbeddedStore({ dbpath: dir, port: 0 });
-    uri = store.uri;
-  }
-  client = await new MongoClient(uri).connect();
+  testStore = await openTestStore("liaison-verify-");
+  client = await new MongoClient(testStore.uri).connect();
 });
 
 after(async () => {
   await client?.close();
-  await store?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await testStore?.close();
 });
 
 const payload = (i: number) => Buffer.from(`entry ${i} `.padEnd(40 + (i % 13), "."));

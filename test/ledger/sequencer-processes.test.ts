@@ -7,35 +7,27 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { MongoClient } from "mongodb";
 import { LedgerSequencer, readEntry, readTreeHead, verifyLedger } from "../../services/ledger/index.ts";
-import { type EmbeddedStore, startEmbeddedStore } from "../../services/store/index.ts";
+import { openTestStore, type TestStore } from "../support/test-store.ts";
 
 const CHILD = new URL("./fixtures/sequencer-child.ts", import.meta.url).pathname;
 
-let dir: string | undefined;
-let store: EmbeddedStore | undefined;
+let testStore: TestStore | undefined;
 let uri: string;
 let client: MongoClient;
 
 before(async () => {
-  uri = process.env.LIAISON_MONGODB_URI ?? "";
-  if (!uri) {
-    dir = mkdtempSync(join(tmpdir(), "liaison-ledger-procs-"));
-    store = await startEmbeddedStore({ dbpath: dir, port: 0 });
-    uri = store.uri;
-  }
+  testStore = await openTestStore("liaison-ledger-procs-");
+  uri = testStore.uri;
   client = await new MongoClient(uri).connect();
 });
 
 after(async () => {
   await client?.close();
-  await store?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await testStore?.close();
 });
 
 interface Child {

@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync, randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Binary, type Db, MongoClient } from "mongodb";
 import { LiaisonError } from "../../errors/index.ts";
-import { type EmbeddedStore, startEmbeddedStore } from "../../store/index.ts";
+import { openTestStore, type TestStore } from "../../../test/support/test-store.ts";
 import {
   COLLECTIONS,
   ed25519NoteVerifier,
@@ -29,25 +26,17 @@ import {
   witnessCheckpoint,
 } from "../index.ts";
 
-let store: EmbeddedStore | undefined;
-let dir: string | undefined;
+let testStore: TestStore | undefined;
 let client: MongoClient;
 
 before(async () => {
-  let uri = process.env.LIAISON_MONGODB_URI;
-  if (!uri) {
-    dir = mkdtempSync(join(tmpdir(), "liaison-ledger-"));
-    store = await startEmbeddedStore({ dbpath: dir, port: 0 });
-    uri = store.uri;
-  }
-  client = new MongoClient(uri);
-  await client.connect();
+  testStore = await openTestStore("liaison-ledger-");
+  client = await new MongoClient(testStore.uri).connect();
 });
 
 after(async () => {
   await client?.close();
-  await store?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await testStore?.close();
 });
 
 function freshDb(): Db {
