@@ -194,7 +194,7 @@ describe("a Python partner written from PROTOCOL.md and proto/ alone, against a 
         "--fingerprint", la.fingerprint],
       repo_root: ROOT,
     }));
-    const result = await python(["run", "--config", cfg], 90_000);
+    const result = await python(["run", "--config", cfg], 180_000);
     partnerStderr = result.stderr;
     const last = result.stdout.trim().split("\n").pop() ?? "";
     try {

@@ -514,6 +514,15 @@ class Scenario:
     # ---- 3b. this partner witnesses the node -------------------------------------------------
     def witness_of_node(self):
         R = self.R
+
+        def cosigned_twice():
+            st = self.node.witness.get(self.VN)
+            return st is not None and sum(1 for r in st.requests if r.get("answer") == "cosigned") >= 2
+        # The node asks on its checkpoint timer; on a busy machine the scenario can get here after a
+        # single round. Grow the node's tree and wait for the next round rather than race it.
+        if not cosigned_twice():
+            self.deliver(self.sealed(self.node.new_message([self.VN]))[1])
+            wait_for(cosigned_twice, 20, 0.2)
         state = self.node.witness.get(self.VN)
         reqs = state.requests if state else []
         R.observe("Cosign requests from the node", [{k: v for k, v in r.items() if k != "line"} for r in reqs])
@@ -538,7 +547,7 @@ class Scenario:
                 later = state.requests[n_before:]
                 refused = [i for i, r in enumerate(later) if r.get("answer") == "PROOF_INCONSISTENT"]
                 return refused and any(r.get("answer") == "cosigned" and r["from_size"] == size0 for r in later[refused[0] + 1:])
-            ok = wait_for(retried, 4, 0.2)
+            ok = wait_for(retried, 20, 0.2)
             R.check("§11.4 rule 2: after 'from_size must be … : N' the node retried with from_size = N and a proof from N",
                     ok, [(r["from_size"], r.get("size"), r.get("answer"), r.get("verified_proof")) for r in state.requests[n_before:]])
             if not ok:  # restore the witness's real state so that the rest of the scenario can go on
@@ -555,7 +564,7 @@ class Scenario:
                 if s.name == name and N.verify_cosignature(s, cp.text, mypub) is not None:
                     return cp
             return None
-        cp = wait_for(with_ours, 6, 0.3)
+        cp = wait_for(with_ours, 20, 0.3)
         R.check("§11.3 GetCheckpoint serves the note with this witness's valid cosignature line appended", cp is not None,
                 None if cp else self.node_checkpoint(quiet=True).note)
         st = self.local.ledger_status()
